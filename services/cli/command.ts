@@ -1,0 +1,22 @@
+/**
+ * The shape of one `facefleet` subcommand. Every file in services/cli/commands/ default-exports one.
+ * Commands import their heavy dependencies (model, SDKs, Koa) lazily inside `run`, so that
+ * `facefleet --help` stays instant.
+ */
+export interface Command {
+  /** The word after `facefleet`, e.g. `replay`. */
+  name: string;
+  /** One line for `facefleet --help`. */
+  summary: string;
+  /** The full text for `facefleet <name> --help`. */
+  usage: string;
+  /** Runs the command with the arguments after its name; resolves to the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+/**
+ * A mistake in the command line. The CLI prints its message as one line (no stack) and exits 2.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
