@@ -1,0 +1,56 @@
+/**
+ * The job stream's event types and the zod schema of each one's data. These are the machine's
+ * event types and the stored event types at once.
+ */
+import { z } from 'zod';
+
+const id = z.string().min(1).max(200);
+
+export const jobEventSchemas = {
+  /** The web tier accepted an upload: the image is in the blob store under `imageKey`. */
+  JobSubmitted: z.object({
+    jobId: id,
+    imageKey: z.string().min(1),
+    /** The user's file name: metadata only, never a path. */
+    fileName: z.string().max(255),
+    contentType: z.string().min(1),
+    bytes: z.number().int().nonnegative(),
+    source: z.enum(['classic', 'v1', 'load']),
+    maxAttempts: z.number().int().min(1).max(100),
+    detector: z.enum(['ssd', 'tiny']).default('ssd'),
+  }),
+  /** A worker took the job: `attempt` is the previous attempt count + 1. */
+  JobStarted: z.object({ instanceId: id, attempt: z.number().int().min(1) }),
+  /** The job's lease ended without a result (visibility timeout, worker lost): it waits in the queue again. */
+  JobRequeued: z.object({
+    reason: z.enum(['lease-expired', 'worker-lost', 'retry']),
+    instanceId: id.optional(),
+  }),
+  /** The worker holding the current attempt stored the result under `resultKey`. */
+  JobCompleted: z.object({
+    instanceId: id,
+    attempt: z.number().int().min(1),
+    resultKey: z.string().min(1),
+    faces: z.number().int().nonnegative(),
+    /** The classic label: the name of the largest face, `unknown`, or `no-face`. */
+    label: z.string(),
+    durationMs: z.number().nonnegative(),
+  }),
+  /** The job cannot succeed: the model rejected the input, the attempts ran out, or it was dead-lettered. */
+  JobFailed: z.object({
+    code: z.enum(['invalid-image', 'image-too-large', 'model-error', 'max-attempts', 'dead-letter', 'missing-image']),
+    reason: z.string().max(2000),
+    instanceId: id.optional(),
+    attempt: z.number().int().min(1).optional(),
+  }),
+} as const;
+
+export type JobEventType = keyof typeof jobEventSchemas;
+export type JobEventData<T extends JobEventType> = z.output<(typeof jobEventSchemas)[T]>;
+
+/** A job event as the machine receives it (a stored event carries `stream` and `seq` as well). */
+export type JobEvent = {
+  [T in JobEventType]: { type: T; at: string; data: JobEventData<T>; seq?: number; stream?: string };
+}[JobEventType];
+
+export const jobEventTypes = Object.keys(jobEventSchemas) as JobEventType[];
