@@ -1,0 +1,21 @@
+/**
+ * Blob keys. Always ours, never a user's file name (two uploads named alike must not collide, and a
+ * name like `../../etc/passwd` must not become a path).
+ */
+const safeId = /^[A-Za-z0-9_-]{1,100}$/;
+
+function checked(id: string): string {
+  if (!safeId.test(id)) throw new Error(`not a safe id for a blob key: ${JSON.stringify(id)}`);
+  return id;
+}
+
+export const blobKeys = {
+  /** The uploaded image of a job. */
+  image: (jobId: string) => `images/${checked(jobId)}`,
+  /** The recognition result (JSON) of a job. */
+  result: (jobId: string) => `results/${checked(jobId)}.json`,
+  /** The gallery document (subjects and their example descriptors). */
+  gallery: () => 'gallery/gallery.json',
+  /** The photo of one gallery example. */
+  galleryExample: (exampleId: string) => `gallery/examples/${checked(exampleId)}`,
+};
