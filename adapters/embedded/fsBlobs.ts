@@ -1,0 +1,157 @@
+/**
+ * The Blobs port on the file system. An object `images/abc` is the plain file `<dir>/images/abc`
+ * (so the data folder can be browsed), its content type and metadata live in the sidecar
+ * `<dir>/.meta/images/abc.json`. Every write goes to a temp file in the target's folder, is
+ * fsynced, then renamed over the target: a reader sees the old bytes or the new, never half. The
+ * size comes from the data file itself, so it always matches the bytes.
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { NotFoundError } from '../../machines/errors.ts';
+import type { BlobInfo, Blobs } from '../ports.ts';
+
+export interface FsBlobsOptions {
+  /** The folder that holds the objects (created when missing). */
+  dir: string;
+}
+
+interface Sidecar {
+  contentType?: string;
+  metadata: Record<string, string>;
+}
+
+const segment = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const META_DIR = '.meta';
+
+/**
+ * Checks that `key` is one of ours: segments of `[A-Za-z0-9._-]` joined by `/`, none empty or
+ * starting with a dot (so no `.`, `..`, hidden or temp names), at most 1024 characters. Throws a
+ * plain Error otherwise: a bad key is our bug, never a user's input.
+ */
+export function checkBlobKey(key: string): string {
+  if (key.length === 0 || key.length > 1024 || !key.split('/').every((part) => segment.test(part))) {
+    throw new Error(`not a valid blob key: ${JSON.stringify(key)}`);
+  }
+  return key;
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** Makes a rename durable: fsync the folder that holds the new name (best effort). */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some file systems refuse to fsync a folder; the rename itself is still atomic.
+  }
+}
+
+/** Writes `body` to `target` through a synced temp file in the same folder, then renames it into place. */
+async function writeAtomically(target: string, body: Buffer | Readable): Promise<void> {
+  const dir = dirname(target);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.tmp-${randomUUID()}`);
+  try {
+    if (Buffer.isBuffer(body)) {
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } else {
+      await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+      const handle = await open(temp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDir(dir);
+}
+
+/** Builds the file-system Blobs over `options.dir`. */
+export function createFsBlobs(options: FsBlobsOptions): Blobs {
+  const dataPath = (key: string): string => join(options.dir, checkBlobKey(key));
+  const metaPath = (key: string): string => join(options.dir, META_DIR, `${checkBlobKey(key)}.json`);
+  const notFound = (key: string, cause: unknown): NotFoundError => new NotFoundError(`no blob under ${key}`, { cause });
+
+  return {
+    async put(key, body, putOptions) {
+      const sidecar: Sidecar = { metadata: { ...putOptions?.metadata } };
+      if (putOptions?.contentType !== undefined) sidecar.contentType = putOptions.contentType;
+      const data = dataPath(key);
+      const meta = metaPath(key);
+      // Bytes first: if the sidecar write failed, head would pair the new bytes with older metadata,
+      // which is the lesser harm than metadata describing bytes that never arrived.
+      await writeAtomically(data, body);
+      await writeAtomically(meta, Buffer.from(JSON.stringify(sidecar)));
+    },
+
+    async get(key) {
+      const path = dataPath(key);
+      try {
+        // Open first so a missing object is a NotFoundError here, not a stream error later; the open
+        // handle keeps reading the bytes it opened even if the object is replaced meanwhile.
+        const handle = await open(path, 'r');
+        return handle.createReadStream();
+      } catch (error) {
+        if (isMissing(error)) throw notFound(key, error);
+        throw error;
+      }
+    },
+
+    async getBytes(key) {
+      try {
+        return await readFile(dataPath(key));
+      } catch (error) {
+        if (isMissing(error)) throw notFound(key, error);
+        throw error;
+      }
+    },
+
+    async head(key): Promise<BlobInfo | undefined> {
+      let size: number;
+      try {
+        const stats = await stat(dataPath(key));
+        if (!stats.isFile()) return undefined;
+        size = stats.size;
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+      let sidecar: Sidecar = { metadata: {} };
+      try {
+        sidecar = JSON.parse(await readFile(metaPath(key), 'utf8')) as Sidecar;
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+      const info: BlobInfo = { size, metadata: { ...sidecar.metadata } };
+      if (sidecar.contentType !== undefined) info.contentType = sidecar.contentType;
+      return info;
+    },
+
+    async delete(key) {
+      await rm(dataPath(key), { force: true });
+      await rm(metaPath(key), { force: true });
+    },
+  };
+}

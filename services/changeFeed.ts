@@ -1,0 +1,186 @@
+/**
+ * The one change feed of a web process. A single loop reads `store.changes()` every `pollMs` (and at
+ * once when a response-queue message says a job finished) and hands each changed read model row to
+ * its subscribers: SSE clients (every row) and waiting requests (the rows of one job). However many
+ * clients wait, the store sees one query per poll — nobody polls the store per request.
+ *
+ * A second loop drains the response queue with long polls and deletes what it reads: those messages
+ * are only wake-ups, the event streams are the truth.
+ */
+import type { EventStore, Queue } from '../adapters/ports.ts';
+import type { ReadModelRow } from '../machines/index.ts';
+
+export type RowListener = (row: ReadModelRow) => void;
+
+export interface ChangeFeed {
+  /** Resolves once the feed holds its starting cursor: every change after this is delivered. Starts the feed. */
+  ready(): Promise<void>;
+  /** Every changed row, oldest first. Returns the unsubscribe function. */
+  subscribe(listener: RowListener): () => void;
+  /** The changed rows of one job. Returns the unsubscribe function. */
+  subscribeJob(jobId: string, listener: RowListener): () => void;
+  /** Reads the store now instead of at the next tick. */
+  poke(): void;
+  /** How many listeners are attached (for tests and /v1/counts diagnostics). */
+  listenerCount(): number;
+  /** Stops both loops and drops every listener. */
+  close(): Promise<void>;
+}
+
+export interface ChangeFeedOptions {
+  store: EventStore;
+  /** The response queue to drain; omit to rely on polling alone. */
+  responses?: Queue;
+  /** Store poll period (default 100 ms). */
+  pollMs?: number;
+  /** Rows per read (default 500). */
+  batch?: number;
+  /** Long-poll seconds on the response queue (default 20). */
+  waitSeconds?: number;
+  /** Told about a failed read (the loop retries). */
+  onError?: (error: unknown) => void;
+}
+
+/** Creates the feed; it starts on the first `ready()` or subscription. */
+export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
+  const { store, responses } = options;
+  const pollMs = options.pollMs ?? 100;
+  const batch = options.batch ?? 500;
+  const waitSeconds = options.waitSeconds ?? 20;
+  const onError = options.onError ?? (() => undefined);
+  const all = new Set<RowListener>();
+  const byJob = new Map<string, Set<RowListener>>();
+  const abort = new AbortController();
+  let closed = false;
+  let started: Promise<void> | undefined;
+  let loops: Promise<unknown> = Promise.resolve();
+  let wake: (() => void) | undefined;
+  let poked = false;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (poked || closed) {
+        poked = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        poked = false;
+        resolve();
+      }
+      wake = done;
+    });
+
+  function dispatch(rows: readonly ReadModelRow[]) {
+    for (const row of rows) {
+      for (const listener of [...all]) safely(listener, row);
+      if (row.kind !== 'job') continue;
+      const listeners = byJob.get(row.id);
+      if (listeners) for (const listener of [...listeners]) safely(listener, row);
+    }
+  }
+
+  function safely(listener: RowListener, row: ReadModelRow) {
+    try {
+      listener(row);
+    } catch (error) {
+      onError(error);
+    }
+  }
+
+  async function firstCursor(): Promise<string> {
+    for (;;) {
+      try {
+        return (await store.changes()).cursor;
+      } catch (error) {
+        if (closed) throw error;
+        onError(error);
+        await sleep(Math.max(pollMs, 500));
+      }
+    }
+  }
+
+  async function pollLoop(cursor: string) {
+    while (!closed) {
+      try {
+        for (;;) {
+          const page = await store.changes(cursor, batch);
+          cursor = page.cursor;
+          if (!closed) dispatch(page.rows);
+          if (page.rows.length < batch || closed) break;
+        }
+      } catch (error) {
+        if (!closed) onError(error);
+      }
+      await sleep(pollMs);
+    }
+  }
+
+  async function drainLoop(queue: Queue) {
+    while (!closed) {
+      try {
+        const messages = await queue.receive({ maxMessages: 10, waitSeconds, signal: abort.signal });
+        if (messages.length === 0) continue;
+        poke();
+        await Promise.all(messages.map((m) => queue.delete(m.receiptHandle)));
+      } catch (error) {
+        if (closed) break;
+        onError(error);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  function poke() {
+    poked = true;
+    wake?.();
+  }
+
+  function start(): Promise<void> {
+    if (!started) {
+      started = firstCursor().then((cursor) => {
+        loops = Promise.all([pollLoop(cursor), responses ? drainLoop(responses) : undefined]);
+      });
+      started.catch(() => undefined);
+    }
+    return started;
+  }
+
+  return {
+    ready: start,
+    subscribe(listener) {
+      all.add(listener);
+      void start();
+      return () => all.delete(listener);
+    },
+    subscribeJob(jobId, listener) {
+      let set = byJob.get(jobId);
+      if (!set) byJob.set(jobId, (set = new Set()));
+      set.add(listener);
+      void start();
+      return () => {
+        set.delete(listener);
+        if (set.size === 0 && byJob.get(jobId) === set) byJob.delete(jobId);
+      };
+    },
+    poke,
+    listenerCount() {
+      let n = all.size;
+      for (const set of byJob.values()) n += set.size;
+      return n;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      abort.abort();
+      poke();
+      all.clear();
+      byJob.clear();
+      await started?.catch(() => undefined);
+      await loops;
+    },
+  };
+}

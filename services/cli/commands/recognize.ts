@@ -1,0 +1,99 @@
+/**
+ * `facefleet recognize <image...>`: runs the face model in this process on local files and prints
+ * one JSON object per image. A file the model rejects prints a one-line error and exits 1.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from '../command.ts';
+
+const usage = `Usage: facefleet recognize <image...> [--gallery file.json] [--detector ssd|tiny] [--threshold n]
+
+Detects, describes and names every face in each image (JPEG, PNG or WebP) and prints one JSON
+object per image: { file, width, height, label, faces: [{ box, score, label, distance,
+expressions, landmarks, descriptor }] }. "label" is the largest face's name, "unknown" or "no-face".
+
+Options:
+  --gallery <file>     a gallery JSON ({ version: 1, subjects: [...] }); default: empty, so every face is unknown
+  --detector ssd|tiny  the face detector (default ssd)
+  --threshold <n>      the match distance threshold (default: the gallery's, else 0.6)
+  --threads <n>        onnxruntime threads per operator (default FACEFLEET_MODEL_THREADS or 1)
+`;
+
+const command: Command = {
+  name: 'recognize',
+  summary: 'Recognise the faces in local image files and print JSON',
+  usage,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          gallery: { type: 'string' },
+          detector: { type: 'string' },
+          threshold: { type: 'string' },
+          threads: { type: 'string' },
+        },
+      });
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length === 0) throw new UsageError('give at least one image file (see facefleet recognize --help)');
+    const detector = values.detector ?? 'ssd';
+    if (detector !== 'ssd' && detector !== 'tiny') throw new UsageError(`--detector must be ssd or tiny, not "${detector}"`);
+    const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+    if (threshold !== undefined && !(Number.isFinite(threshold) && threshold > 0)) throw new UsageError(`--threshold must be a positive number, not "${values.threshold}"`);
+    const threads = values.threads === undefined ? undefined : Number(values.threads);
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads must be a positive integer, not "${values.threads}"`);
+
+    const model = await import('../../../model/index.ts');
+    let gallery = model.emptyGallery();
+    if (values.gallery) {
+      let text: string;
+      try {
+        text = await readFile(values.gallery, 'utf8');
+      } catch (error) {
+        throw new Error(`cannot read the gallery ${values.gallery}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      try {
+        gallery = model.parseGallery(JSON.parse(text));
+      } catch (error) {
+        throw new Error(`${values.gallery} is not a valid gallery: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+
+    const loaded = await model.loadModel({ threads });
+    let exitCode = 0;
+    for (const file of positionals) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(file);
+      } catch (error) {
+        process.stderr.write(`facefleet recognize: ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot read the file'}\n`);
+        exitCode = 1;
+        continue;
+      }
+      try {
+        const result = await loaded.recognize(bytes, gallery, { detector, threshold });
+        const output = { file: basename(file), width: result.width, height: result.height, label: model.classicLabel(result), faces: result.faces };
+        process.stdout.write(JSON.stringify(output, roundNumbers) + '\n');
+      } catch (error) {
+        if (!model.isModelInputError(error)) throw error;
+        process.stderr.write(`facefleet recognize: ${file}: ${error.message}\n`);
+        exitCode = 1;
+      }
+    }
+    return exitCode;
+  },
+};
+
+/** Keeps the JSON readable: coordinates and probabilities to 6 significant decimals. */
+function roundNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(7)) : value;
+}
+
+export default command;

@@ -1,0 +1,275 @@
+/**
+ * The configuration: one zod schema, validated once at the edge. Sources are merged in order
+ * defaults < JSON file (`--config file` or FACEFLEET_CONFIG) < environment (FACEFLEET_*, PORT) <
+ * flags. A bad value stops start-up with one line naming the key and the rule it breaks.
+ * Worker processes receive the keys they need as FACEFLEET_* variables (`workerEnv`).
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+const num = (min: number, max = Number.MAX_SAFE_INTEGER, exclusiveMin = false) =>
+  z
+    .number({ error: 'must be a number' })
+    .refine((v) => Number.isFinite(v), { error: 'must be a finite number' })
+    .refine((v) => (exclusiveMin ? v > min : v >= min), { error: `must be ${exclusiveMin ? 'greater than' : 'at least'} ${min}` })
+    .refine((v) => v <= max, { error: `must be at most ${max}` });
+const url = z.url({ error: 'must be a URL' }).optional();
+
+const awsSchema = z
+  .object({
+    region: z.string().min(1, { error: 'must not be empty' }).default('us-east-1'),
+    /** Emulator or VPC endpoints; absent means the SDK's default. */
+    endpoints: z.object({ sqs: url, s3: url, dynamodb: url, ec2: url }).strict().default({}),
+    /** Resource names; the AWS engineer fills in the defaults (queues, bucket, table, AMI…). */
+    names: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+const baseSchema = z
+  .object({
+    backend: z.enum(['embedded', 'aws'], { error: 'must be "embedded" or "aws"' }).default('embedded'),
+    host: z.string().min(1, { error: 'must not be empty' }).default('127.0.0.1'),
+    port: int(0, 65535).default(3000),
+    dataDir: z.string().min(1, { error: 'must not be empty' }).default('./data'),
+    /** Most instances at once; in embedded mode the default is min(19, available CPUs). */
+    cap: int(0, 1000).default(19),
+    jobsPerInstance: int(1, 100).default(1),
+    emptyPollsToIdle: int(1, 1000).default(2),
+    emptyPollsToTerminate: int(1, 1000).default(5),
+    pollWaitSeconds: int(0, 20).default(2),
+    visibilityTimeoutSeconds: int(1, 43200).default(30),
+    heartbeatSeconds: num(0, 3600, true).default(5),
+    maxReceives: int(1, 1000).default(3),
+    maxAttempts: int(1, 100).default(3),
+    supervisorTickMs: int(50, 600_000).default(1000),
+    terminateGraceSeconds: num(0, 3600, true).default(20),
+    heartbeatTimeoutSeconds: num(0, 3600, true).default(30),
+    bootTimeoutSeconds: num(0, 3600, true).default(60),
+    maxUploadBytes: int(1).default(15 * 1024 * 1024),
+    maxFiles: int(1, 1000).default(20),
+    maxPixels: int(1).default(40_000_000),
+    detector: z.enum(['ssd', 'tiny'], { error: 'must be "ssd" or "tiny"' }).default('ssd'),
+    threshold: num(0, 2, true).default(0.6),
+    modelThreads: int(1, 64).default(1),
+    classicTimeoutSeconds: num(0, 3600, true).default(120),
+    /** When set, the API asks for it (secret: masked when printed). */
+    apiKey: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
+    aws: awsSchema.default({ region: 'us-east-1', endpoints: {}, names: {} }),
+  })
+  .strict();
+
+export const configSchema = baseSchema.superRefine((c, ctx) => {
+    const rule = (ok: boolean, path: string, message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path: [path], message, input: (c as Record<string, unknown>)[path] });
+    };
+    rule(c.heartbeatSeconds < c.visibilityTimeoutSeconds, 'heartbeatSeconds', `must be less than visibilityTimeoutSeconds (${c.visibilityTimeoutSeconds})`);
+    rule(c.heartbeatSeconds < c.heartbeatTimeoutSeconds, 'heartbeatSeconds', `must be less than heartbeatTimeoutSeconds (${c.heartbeatTimeoutSeconds})`);
+    rule(c.emptyPollsToTerminate >= c.emptyPollsToIdle, 'emptyPollsToTerminate', `must be at least emptyPollsToIdle (${c.emptyPollsToIdle})`);
+    rule(c.pollWaitSeconds < c.heartbeatTimeoutSeconds, 'pollWaitSeconds', `must be less than heartbeatTimeoutSeconds (${c.heartbeatTimeoutSeconds})`);
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigKey = keyof Config;
+
+/** Where each value came from, for the start-up print. */
+export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
+
+export interface LoadedConfig {
+  config: Config;
+  sources: Partial<Record<ConfigKey, ConfigSource>>;
+  /** Remarks for the start-up print, e.g. how the default cap was chosen. */
+  notes: string[];
+}
+
+/** A bad configuration: the message is one line naming the key and the rule. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
+const numericKeys = new Set<string>(
+  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'aws'].includes(k)),
+);
+
+/** camelCase → FACEFLEET_CAMEL_CASE. */
+export function envName(key: string): string {
+  return `FACEFLEET_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}
+
+function coerce(key: string, raw: string): unknown {
+  if (!numericKeys.has(key)) return raw;
+  const trimmed = raw.trim();
+  return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : raw;
+}
+
+/** The values set by FACEFLEET_* variables (and PORT, AWS_REGION). */
+export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of topKeys) {
+    if (key === 'aws') continue;
+    const raw = env[envName(key)];
+    if (raw !== undefined && raw !== '') out[key] = coerce(key, raw);
+  }
+  if (out.port === undefined && env.PORT) out.port = coerce('port', env.PORT);
+  const aws: Record<string, unknown> = {};
+  const region = env.FACEFLEET_AWS_REGION ?? env.AWS_REGION;
+  if (region) aws.region = region;
+  const endpoints: Record<string, string> = {};
+  for (const service of ['sqs', 's3', 'dynamodb', 'ec2']) {
+    const value = env[`FACEFLEET_AWS_ENDPOINT_${service.toUpperCase()}`];
+    if (value) endpoints[service] = value;
+  }
+  if (Object.keys(endpoints).length) aws.endpoints = endpoints;
+  const names: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^FACEFLEET_AWS_NAME_([A-Z0-9_]+)$/.exec(name);
+    if (match?.[1] && value) names[match[1].toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
+  }
+  if (Object.keys(names).length) aws.names = names;
+  if (Object.keys(aws).length) out.aws = aws;
+  return out;
+}
+
+function readJsonFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`config: cannot read the config file ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config: ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`config: ${file} must hold a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const prev = out[key];
+    const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    out[key] = isObj(prev) && isObj(value) ? merge(prev, value) : value;
+  }
+  return out;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+}
+
+/** Turns the first zod issue into one line: `config: <key> (<value>) <rule>`. */
+function oneLine(error: z.ZodError, input: Record<string, unknown>): string {
+  const issue = error.issues[0];
+  if (!issue) return 'config: invalid';
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length ? `${issue.path.join('.')}.` : '';
+    return `config: ${issue.keys.map((k) => where + k).join(', ')} ${issue.keys.length > 1 ? 'are not known keys' : 'is not a known key'}`;
+  }
+  const path = issue.path.map(String).join('.');
+  let value: unknown = input;
+  for (const part of issue.path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[String(part)] : undefined;
+  const shown = path === 'apiKey' ? '' : value === undefined ? '' : ` (${show(value)})`;
+  return `config: ${path || '(root)'}${shown} ${issue.message}`;
+}
+
+export interface LoadConfigOptions {
+  /** Values from command-line flags (highest precedence). */
+  flags?: Partial<Record<ConfigKey, unknown>>;
+  /** A JSON file; default: env FACEFLEET_CONFIG. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** For the embedded default cap; default os.availableParallelism(). */
+  cpus?: number;
+}
+
+/**
+ * Merges the sources and validates them with the schema. Throws ConfigError with one line naming
+ * the key and the rule. `dataDir` comes back absolute (workers run in other directories).
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.FACEFLEET_CONFIG;
+  const layers: Array<[ConfigSource, Record<string, unknown>]> = [
+    ['file', file ? readJsonFile(file) : {}],
+    ['env', fromEnv(env)],
+    ['flag', Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, v]) => v !== undefined))],
+  ];
+  let input: Record<string, unknown> = {};
+  const sources: LoadedConfig['sources'] = {};
+  for (const [source, layer] of layers) {
+    input = merge(input, layer);
+    for (const key of Object.keys(layer)) sources[key as ConfigKey] = source;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(oneLine(parsed.error, input));
+  const config = parsed.data;
+  const notes: string[] = [];
+  if (config.backend === 'embedded' && sources.cap === undefined) {
+    const cpus = options.cpus ?? availableParallelism();
+    config.cap = Math.min(19, cpus);
+    notes.push(`cap ${config.cap} = min(19, ${cpus} available CPUs) in embedded mode; set cap to change it`);
+  }
+  config.dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
+  return { config, sources, notes };
+}
+
+const secretKeys = new Set(['apiKey']);
+
+/** The effective config as printable lines, secrets masked, with where each value came from. */
+export function describeConfig(loaded: LoadedConfig): string[] {
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(loaded.config)) {
+    if (value === undefined) continue;
+    const shown = secretKeys.has(key) ? '********' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const source = loaded.sources[key as ConfigKey] ?? 'default';
+    lines.push(`  ${key.padEnd(24)} ${shown}${source === 'default' ? '' : `  (${source})`}`);
+  }
+  for (const note of loaded.notes) lines.push(`  note: ${note}`);
+  return lines;
+}
+
+/** The keys a worker process needs, as FACEFLEET_* variables for its boot environment. */
+export function workerEnv(config: Config): Record<string, string> {
+  const keys: ConfigKey[] = [
+    'backend',
+    'dataDir',
+    'emptyPollsToIdle',
+    'emptyPollsToTerminate',
+    'pollWaitSeconds',
+    'visibilityTimeoutSeconds',
+    'heartbeatSeconds',
+    'heartbeatTimeoutSeconds',
+    'maxReceives',
+    'maxAttempts',
+    'terminateGraceSeconds',
+    'maxPixels',
+    'detector',
+    'threshold',
+    'modelThreads',
+  ];
+  const env: Record<string, string> = {};
+  for (const key of keys) env[envName(key)] = String(config[key]);
+  env.FACEFLEET_AWS_REGION = config.aws.region;
+  for (const [service, endpoint] of Object.entries(config.aws.endpoints)) {
+    if (endpoint) env[`FACEFLEET_AWS_ENDPOINT_${service.toUpperCase()}`] = endpoint;
+  }
+  for (const [name, value] of Object.entries(config.aws.names)) {
+    env[`FACEFLEET_AWS_NAME_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`] = value;
+  }
+  // The model reads its thread count from here too.
+  env.FACEFLEET_MODEL_THREADS = String(config.modelThreads);
+  return env;
+}

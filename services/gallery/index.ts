@@ -1,0 +1,213 @@
+/**
+ * The gallery use cases: subjects (people) and their example faces. Enrolling runs the face model
+ * on each example photo and keeps the descriptor of the largest face, plus a JPEG crop of that face
+ * for thumbnails. Every change is a read → change → write of the gallery document, serialised.
+ */
+import type { Readable } from 'node:stream';
+import type { Blobs } from '../../adapters/ports.ts';
+import { FacefleetError, NotFoundError, ValidationError } from '../../machines/index.ts';
+import { addExample, addSubject, removeExample, removeSubject, type Gallery, type GallerySubject } from '../../model/gallery.ts';
+import type { EnrolledFace } from '../../model/index.ts';
+import type { Clock } from '../clock.ts';
+import { blobKeys } from '../keys.ts';
+import { checkFileCount, checkImage, uploadBytes, type UploadFile, type UploadLimits } from '../uploads.ts';
+import { cropFace, type FaceBox } from './faceCrop.ts';
+import { loadGallery, updateGallery } from './galleryStore.ts';
+
+export { loadGallery, saveGallery, updateGallery } from './galleryStore.ts';
+export type { Gallery, GalleryExample, GallerySubject } from './galleryStore.ts';
+
+/** What enrolment needs of the face model. */
+export interface FaceModelLike {
+  enrolFace(imageBytes: Uint8Array, options?: { detector?: 'ssd' | 'tiny' }): Promise<EnrolledFace>;
+}
+
+/** The example photo has no face (422). */
+export class NoFaceError extends FacefleetError {
+  readonly code = 'no-face';
+  readonly status = 422;
+}
+
+export interface GalleryServiceDeps {
+  blobs: Blobs;
+  clock: Clock;
+  limits: UploadLimits;
+  detector: 'ssd' | 'tiny';
+  /** The match threshold a new gallery document starts with. */
+  threshold?: number;
+  /** Loads the face model; default: the real one, imported on first use. */
+  loadModel?: () => Promise<FaceModelLike>;
+}
+
+export interface ExampleView {
+  id: string;
+  box: FaceBox | null;
+  sourceName: string | null;
+}
+
+export interface SubjectView {
+  id: string;
+  name: string;
+  exampleCount: number;
+  examples: ExampleView[];
+}
+
+function subjectView(subject: GallerySubject): SubjectView {
+  return {
+    id: subject.id,
+    name: subject.name,
+    exampleCount: subject.examples.length,
+    examples: subject.examples.map((e) => ({ id: e.id, box: e.box ?? null, sourceName: e.sourceName ?? null })),
+  };
+}
+
+/** Checks a subject name: 1–100 characters after trimming, no control characters. Returns it trimmed. */
+export function checkSubjectName(name: unknown): string {
+  if (typeof name !== 'string') throw new ValidationError('The body must be JSON { "name": "<1 to 100 characters>" }.');
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > 100) throw new ValidationError('A subject name must be 1 to 100 characters long.');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) throw new ValidationError('A subject name must not contain control characters.');
+  return trimmed;
+}
+
+function findSubject(gallery: Gallery, subjectId: string): GallerySubject {
+  const subject = gallery.subjects.find((s) => s.id === subjectId);
+  if (!subject) throw new NotFoundError(`There is no subject ${JSON.stringify(subjectId)} in the gallery.`);
+  return subject;
+}
+
+const isNoFace = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'no-face';
+
+/** The gallery use cases over one blob store. */
+export function createGalleryService(deps: GalleryServiceDeps) {
+  const storeOptions = deps.threshold === undefined ? {} : { threshold: deps.threshold };
+  let model: Promise<FaceModelLike> | undefined;
+  const getModel = () => {
+    model ??= (deps.loadModel ?? defaultLoadModel)();
+    model.catch(() => (model = undefined)); // a failed load is retried next time
+    return model;
+  };
+
+  return {
+    /** Every subject with its examples (no descriptors). */
+    async listSubjects(): Promise<{ threshold: number | null; subjects: SubjectView[] }> {
+      const gallery = await loadGallery(deps.blobs, storeOptions);
+      return { threshold: gallery.threshold ?? null, subjects: gallery.subjects.map(subjectView) };
+    },
+
+    /** Adds a subject; ValidationError for a bad or duplicate name. */
+    createSubject(name: unknown): Promise<SubjectView> {
+      const checked = checkSubjectName(name);
+      return updateGallery(
+        deps.blobs,
+        (gallery) => {
+          if (gallery.subjects.some((s) => s.name.toLowerCase() === checked.toLowerCase())) {
+            throw new ValidationError(`A subject named ${JSON.stringify(checked)} already exists.`);
+          }
+          const id = deps.clock.newId();
+          const next = addSubject(gallery, { id, name: checked });
+          return { gallery: next, value: subjectView(findSubject(next, id)) };
+        },
+        storeOptions,
+      );
+    },
+
+    /** Removes a subject and its example crops; NotFoundError when absent. */
+    async deleteSubject(subjectId: string): Promise<void> {
+      const removed = await updateGallery(
+        deps.blobs,
+        (gallery) => ({ gallery: removeSubject(gallery, subjectId), value: findSubject(gallery, subjectId) }),
+        storeOptions,
+      );
+      await Promise.all(removed.examples.map((e) => deleteCrop(deps.blobs, e.id)));
+    },
+
+    /**
+     * Enrols each photo as an example of the subject: the largest face's descriptor and a crop of
+     * it. All or nothing: a photo without a face (422), of the wrong type (415) or too large (413)
+     * refuses the whole request and nothing is saved.
+     */
+    async addExamples(subjectId: string, files: readonly UploadFile[]): Promise<Array<ExampleView & { faceCount: number }>> {
+      checkFileCount(files.length, deps.limits, 'file');
+      for (const file of files) await checkImage(file, deps.limits);
+      findSubject(await loadGallery(deps.blobs, storeOptions), subjectId); // 404 before running the model
+      const faceModel = await getModel();
+      const enrolled: Array<{ id: string; face: EnrolledFace; crop: Buffer; sourceName: string }> = [];
+      for (const file of files) {
+        const bytes = await uploadBytes(file);
+        let face: EnrolledFace;
+        try {
+          face = await faceModel.enrolFace(bytes, { detector: deps.detector });
+        } catch (error) {
+          if (isNoFace(error)) throw new NoFaceError(`No face was found in ${JSON.stringify(file.fileName)}.`);
+          throw error;
+        }
+        enrolled.push({ id: deps.clock.newId(), face, crop: await cropFace(bytes, face.box), sourceName: file.fileName });
+      }
+      const putCrops = enrolled.map((e) => deps.blobs.put(blobKeys.galleryExample(e.id), e.crop, { contentType: 'image/jpeg' }));
+      try {
+        await Promise.all(putCrops);
+        await updateGallery(
+          deps.blobs,
+          (gallery) => {
+            findSubject(gallery, subjectId); // deleted meanwhile → 404
+            let next = gallery;
+            for (const e of enrolled) next = addExample(next, subjectId, { id: e.id, descriptor: e.face.descriptor, box: e.face.box, sourceName: e.sourceName });
+            return { gallery: next, value: undefined };
+          },
+          storeOptions,
+        );
+      } catch (error) {
+        await Promise.allSettled(putCrops);
+        await Promise.all(enrolled.map((e) => deleteCrop(deps.blobs, e.id)));
+        throw error;
+      }
+      return enrolled.map((e) => ({ id: e.id, box: e.face.box, sourceName: e.sourceName, faceCount: e.face.faceCount }));
+    },
+
+    /** Removes one example and its crop; NotFoundError when the subject or example is absent. */
+    async deleteExample(subjectId: string, exampleId: string): Promise<void> {
+      await updateGallery(
+        deps.blobs,
+        (gallery) => {
+          const subject = findSubject(gallery, subjectId);
+          if (!subject.examples.some((e) => e.id === exampleId)) throw new NotFoundError(`Subject ${JSON.stringify(subjectId)} has no example ${JSON.stringify(exampleId)}.`);
+          return { gallery: removeExample(gallery, subjectId, exampleId), value: undefined };
+        },
+        storeOptions,
+      );
+      await deleteCrop(deps.blobs, exampleId);
+    },
+
+    /** The JPEG crop of one example's face. */
+    async exampleImage(subjectId: string, exampleId: string): Promise<{ contentType: string; body: Readable }> {
+      const subject = findSubject(await loadGallery(deps.blobs, storeOptions), subjectId);
+      if (!subject.examples.some((e) => e.id === exampleId)) throw new NotFoundError(`Subject ${JSON.stringify(subjectId)} has no example ${JSON.stringify(exampleId)}.`);
+      try {
+        return { contentType: 'image/jpeg', body: await deps.blobs.get(blobKeys.galleryExample(exampleId)) };
+      } catch (error) {
+        if (error instanceof NotFoundError) throw new NotFoundError(`The image of example ${JSON.stringify(exampleId)} is not stored.`);
+        throw error;
+      }
+    },
+  };
+}
+
+export type GalleryService = ReturnType<typeof createGalleryService>;
+
+async function deleteCrop(blobs: Blobs, exampleId: string): Promise<void> {
+  // Ids written by older tools may not be key-safe; such examples never had a crop.
+  let key: string;
+  try {
+    key = blobKeys.galleryExample(exampleId);
+  } catch {
+    return;
+  }
+  await blobs.delete(key).catch(() => undefined);
+}
+
+async function defaultLoadModel(): Promise<FaceModelLike> {
+  const model = await import('../../model/index.ts');
+  return model.loadModel();
+}

@@ -1,0 +1,138 @@
+/**
+ * The composition of the ports from the config: the one place that picks the adapters.
+ * - embedded: one SQLite file `<dataDir>/facefleet.db` for the events and the queues, blobs under
+ *   `<dataDir>/blobs`, workers as child processes (`facefleet worker`) with their registry in
+ *   `<dataDir>/instances.json` and their logs in `<dataDir>/logs`;
+ * - aws: filled in by `services/runtimeAws.ts` (`createAwsRuntime(config, options)`), loaded lazily
+ *   so the embedded mode never loads the AWS SDKs.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Blobs, Compute, EventStore, Queue, QueueSettings } from '../adapters/ports.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+
+/** Every port a process of ours needs, built from the config. */
+export interface Runtime {
+  config: Config;
+  store: EventStore;
+  blobs: Blobs;
+  /** Jobs to process (job ids); dead-letters into `deadLetters` after maxReceives. */
+  requests: Queue;
+  /** Jobs that reached done/failed, for the web tier. */
+  responses: Queue;
+  /** Request messages received maxReceives times without being deleted. */
+  deadLetters: Queue;
+  compute: Compute;
+  clock: Clock;
+  /** Closes connections (idempotent). */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** `main` runs the web tier and the supervisor; `worker` is one instance. */
+  role: 'main' | 'worker';
+  clock?: Clock;
+}
+
+/** The queue names shared by both backends (the AWS runtime may map them to its own names). */
+export const queueNames = { requests: 'requests', responses: 'responses', deadLetters: 'requests-dead' } as const;
+
+/** The queue settings derived from the config. */
+export function queueSettings(config: Config): Record<keyof typeof queueNames, QueueSettings> {
+  return {
+    requests: {
+      name: queueNames.requests,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      maxReceives: config.maxReceives,
+      deadLetterQueueName: queueNames.deadLetters,
+    },
+    responses: { name: queueNames.responses, visibilityTimeoutSeconds: 30 },
+    deadLetters: { name: queueNames.deadLetters, visibilityTimeoutSeconds: 30 },
+  };
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The command that starts one worker instance as a child process. */
+export function workerCommand(): string[] {
+  return [process.execPath, join(repoRoot, 'bin', 'facefleet.js'), 'worker'];
+}
+
+/** Paths of the embedded backend under the data directory. */
+export function embeddedPaths(dataDir: string) {
+  return {
+    database: join(dataDir, 'facefleet.db'),
+    blobs: join(dataDir, 'blobs'),
+    registry: join(dataDir, 'instances.json'),
+    logs: join(dataDir, 'logs'),
+  };
+}
+
+/** Builds the ports for this process from the config. */
+export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  switch (config.backend) {
+    case 'embedded':
+      return createEmbeddedRuntime(config, options);
+    case 'aws':
+      return createAwsRuntimeLazily(config, options);
+    default: {
+      const never: never = config.backend;
+      throw new Error(`unknown backend ${String(never)}`);
+    }
+  }
+}
+
+async function createEmbeddedRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const paths = embeddedPaths(config.dataDir);
+  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(paths.logs, { recursive: true });
+  const [{ openSqliteEventStore }, { openSqliteQueues }, { createFsBlobs }, { createProcessCompute }] = await Promise.all([
+    import('../adapters/embedded/sqliteEventStore.ts'),
+    import('../adapters/embedded/sqliteQueue.ts'),
+    import('../adapters/embedded/fsBlobs.ts'),
+    import('../adapters/embedded/processCompute.ts'),
+  ]);
+  const store = openSqliteEventStore({ file: paths.database });
+  const queues = openSqliteQueues({ file: paths.database });
+  const settings = queueSettings(config);
+  const compute = createProcessCompute({
+    command: workerCommand(),
+    cwd: repoRoot,
+    logDir: paths.logs,
+    registryFile: paths.registry,
+  });
+  let closed = false;
+  return {
+    config,
+    store,
+    blobs: createFsBlobs({ dir: paths.blobs }),
+    requests: queues.queue(settings.requests),
+    responses: queues.queue(settings.responses),
+    deadLetters: queues.queue(settings.deadLetters),
+    compute,
+    clock: options.clock ?? systemClock,
+    async close() {
+      if (closed) return;
+      closed = true;
+      queues.close();
+      await store.close();
+    },
+  };
+}
+
+/** The seam for the AWS backend: `services/runtimeAws.ts` exports `createAwsRuntime(config, options)`. */
+async function createAwsRuntimeLazily(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  // A computed specifier: the module is written by another engineer and must not be required to
+  // type-check or run the embedded mode.
+  const specifier = './runtimeAws.ts';
+  let mod: { createAwsRuntime?: (config: Config, options: RuntimeOptions) => Promise<Runtime> };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch (error) {
+    throw new Error(`the aws backend is not available (services/runtimeAws.ts: ${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+  if (!mod.createAwsRuntime) throw new Error('services/runtimeAws.ts does not export createAwsRuntime');
+  return mod.createAwsRuntime(config, options);
+}

@@ -1,0 +1,164 @@
+/**
+ * The supervisor's decision: a pure function of what it observed to the commands it will execute.
+ * No clock, no I/O: `now` is in the observation. The loop (supervisor.ts) gathers, decides,
+ * executes and records.
+ *
+ * Rules (DESIGN.md, Scaling):
+ * - desired = min(cap, ceil(backlog / jobsPerInstance)); launch desired − active, where active are
+ *   the instances requested, booting, polling, working or idle (terminating ones are on their way out);
+ * - scale-in is self-termination only: a busy (or any healthy) worker is never killed to scale in;
+ * - verify: terminating past the grace period and still running, or terminated while its process
+ *   still runs → force; no heartbeat for heartbeatTimeoutSeconds (no boot for bootTimeoutSeconds)
+ *   → lost, then force; a process that exited while its stream says alive → lost{process-exited}
+ *   and terminated{supervisor};
+ * - every dead-lettered message fails its job (dead-letter) and is deleted.
+ */
+import type { DescribedInstance } from '../../adapters/ports.ts';
+
+/** An instance as its read model shows it (only what decide needs). */
+export interface InstanceView {
+  instanceId: string;
+  state: string;
+  providerId: string | null;
+  currentJobId: string | null;
+  requestedAt: string | null;
+  bootedAt: string | null;
+  lastHeartbeatAt: string | null;
+  terminatingAt: string | null;
+  terminatedAt: string | null;
+  /** When the stream last changed (ISO). */
+  updatedAt: string | null;
+}
+
+export interface DeadLetterView {
+  receiptHandle: string;
+  /** undefined when the body is not a request message. */
+  jobId?: string;
+}
+
+export interface SupervisorSettings {
+  cap: number;
+  jobsPerInstance: number;
+  terminateGraceSeconds: number;
+  heartbeatTimeoutSeconds: number;
+  bootTimeoutSeconds: number;
+}
+
+export interface Observation {
+  /** Epoch ms. */
+  now: number;
+  queue: { visible: number; inFlight: number };
+  /** Instances whose streams are not finished (plus recently terminated ones, to verify). */
+  instances: InstanceView[];
+  /** What compute reports running or exited. */
+  processes: DescribedInstance[];
+  deadLetters: DeadLetterView[];
+  settings: SupervisorSettings;
+}
+
+export type LostReason = 'heartbeat-timeout' | 'boot-timeout' | 'process-exited';
+export type ForceReason = 'grace-period-expired' | 'still-running' | 'lost' | 'shutdown';
+
+export type Command =
+  | { type: 'LaunchInstances'; n: number; backlog: number }
+  | { type: 'MarkLost'; instanceId: string; reason: LostReason; lastHeartbeatAt: string | null; exitCode?: number | null }
+  | { type: 'RecordExit'; instanceId: string; exitCode?: number | null }
+  | { type: 'ForceTerminate'; instanceId: string; providerId: string; reason: ForceReason }
+  | { type: 'FailDeadLettered'; jobId: string; receiptHandle: string }
+  | { type: 'DeleteDeadLetter'; receiptHandle: string };
+
+/** States that count toward capacity for scaling out. */
+export const activeStates: ReadonlySet<string> = new Set(['requested', 'booting', 'polling', 'working', 'idle']);
+/** States in which the instance should be running and heartbeating. */
+const heartbeatingStates: ReadonlySet<string> = new Set(['polling', 'working', 'idle']);
+
+const ms = (iso: string | null): number | undefined => (iso ? Date.parse(iso) : undefined);
+
+function isRunning(process: DescribedInstance | undefined): boolean {
+  return process !== undefined && process.status !== 'exited';
+}
+
+/** What to do about one instance; also says whether it still counts as active. */
+function verify(instance: InstanceView, process: DescribedInstance | undefined, o: Observation): { commands: Command[]; active: boolean } {
+  const { now, settings } = o;
+  const { instanceId, state } = instance;
+  const providerId = instance.providerId ?? process?.providerId;
+  const running = isRunning(process);
+  const exited = process?.status === 'exited';
+  const exitCode = process?.exitCode;
+  const force = (reason: ForceReason): Command[] =>
+    providerId && running ? [{ type: 'ForceTerminate', instanceId, providerId, reason }] : [];
+  const lost = (reason: LostReason, lastHeartbeatAt: string | null): Command[] => [
+    { type: 'MarkLost', instanceId, reason, lastHeartbeatAt, ...(exitCode === undefined ? {} : { exitCode }) },
+  ];
+  const olderThan = (iso: string | null, seconds: number) => {
+    const t = ms(iso);
+    return t !== undefined && now - t > seconds * 1000;
+  };
+
+  switch (state) {
+    case 'requested':
+    case 'booting': {
+      // Launched and gone before it booted, or never booted in time.
+      if (exited) return { commands: [...lost('process-exited', null), { type: 'RecordExit', instanceId, exitCode }], active: false };
+      if (olderThan(instance.requestedAt, settings.bootTimeoutSeconds)) {
+        return { commands: [...lost('boot-timeout', null), ...force('lost')], active: false };
+      }
+      return { commands: [], active: true };
+    }
+    case 'polling':
+    case 'working':
+    case 'idle': {
+      if (exited || (!process && providerId)) {
+        return { commands: [...lost('process-exited', instance.lastHeartbeatAt), { type: 'RecordExit', instanceId, exitCode }], active: false };
+      }
+      if (heartbeatingStates.has(state) && olderThan(instance.lastHeartbeatAt ?? instance.bootedAt, settings.heartbeatTimeoutSeconds)) {
+        return { commands: [...lost('heartbeat-timeout', instance.lastHeartbeatAt), ...force('lost')], active: false };
+      }
+      return { commands: [], active: true };
+    }
+    case 'terminating': {
+      if (exited || (!process && providerId)) return { commands: [{ type: 'RecordExit', instanceId, exitCode }], active: false };
+      if (olderThan(instance.terminatingAt, settings.terminateGraceSeconds)) return { commands: force('grace-period-expired'), active: false };
+      return { commands: [], active: false };
+    }
+    case 'lost': {
+      if (running) return { commands: force('lost'), active: false };
+      return { commands: [{ type: 'RecordExit', instanceId, exitCode }], active: false };
+    }
+    case 'terminated': {
+      // It said goodbye but its process is still there after the grace period.
+      if (running && olderThan(instance.terminatedAt ?? instance.updatedAt, settings.terminateGraceSeconds)) {
+        return { commands: force('still-running'), active: false };
+      }
+      return { commands: [], active: false };
+    }
+    default:
+      return { commands: [], active: false };
+  }
+}
+
+/**
+ * The commands for one tick. Guarantees: never more than `cap` active instances after the launch;
+ * never a ForceTerminate of a healthy instance (only of lost, overdue-terminating or
+ * falsely-terminated ones); the same observation always yields the same commands.
+ */
+export function decide(o: Observation): Command[] {
+  const commands: Command[] = [];
+  const byInstance = new Map(o.processes.map((p) => [p.instanceId, p]));
+  let active = 0;
+  for (const instance of o.instances) {
+    const verdict = verify(instance, byInstance.get(instance.instanceId), o);
+    commands.push(...verdict.commands);
+    if (verdict.active) active += 1;
+  }
+  for (const letter of o.deadLetters) {
+    commands.push(letter.jobId ? { type: 'FailDeadLettered', jobId: letter.jobId, receiptHandle: letter.receiptHandle } : { type: 'DeleteDeadLetter', receiptHandle: letter.receiptHandle });
+  }
+  const backlog = o.queue.visible + o.queue.inFlight;
+  const { cap, jobsPerInstance } = o.settings;
+  const desired = Math.min(cap, Math.ceil(backlog / jobsPerInstance));
+  const n = desired - active;
+  if (n > 0) commands.unshift({ type: 'LaunchInstances', n, backlog });
+  return commands;
+}
