@@ -6,8 +6,8 @@
  * against the gallery.
  */
 import { clipAndFloor, dlibAlignRect, expressionRect, type Point } from './align.ts';
-import { decodeSsd } from './detectSsd.ts';
-import { decodeTinyGrid, type Detection } from './detectTiny.ts';
+import { decodeSsd, SSD_INPUT_SIZE } from './detectSsd.ts';
+import { decodeTinyGrid, TINY_INPUT_SIZE, type Detection } from './detectTiny.ts';
 import { toExpressions, type Expressions } from './expressions.ts';
 import { matchFace, type Gallery } from './gallery.ts';
 import type { RgbImage } from './image.ts';
@@ -15,7 +15,7 @@ import { decodeLandmarks } from './landmarks.ts';
 import type { Box } from './nms.ts';
 import { runSquare, type Sessions } from './sessions.ts';
 import { loadSsdAnchors } from './ssdAnchors.ts';
-import { cropPadCentred, padBottomRight } from './tensors.ts';
+import { cropPadCentred, padBottomRightResized } from './tensors.ts';
 
 export type DetectorName = 'ssd' | 'tiny';
 
@@ -50,7 +50,7 @@ export interface PipelineContext {
 
 /** Runs the chosen detector on the whole image; boxes in decoded-image pixels. */
 export async function detectFaces(ctx: PipelineContext, image: RgbImage, detector: DetectorName): Promise<Detection[]> {
-  const input = padBottomRight(image);
+  const input = padBottomRightResized(image, detector === 'tiny' ? TINY_INPUT_SIZE : SSD_INPUT_SIZE);
   switch (detector) {
     case 'tiny': {
       const out = await runSquare(ctx.sessions.tiny_face_detector, input.data, input.size);

@@ -62,6 +62,7 @@ async function createSessions(modelDir: string, threads: number, ensure: (modelD
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    enableCpuMemArena: false,
   };
   const entries = await Promise.all(
     NET_NAMES.map(async (name) => {

@@ -4,6 +4,7 @@
  */
 import type { EventStore } from '../adapters/ports.ts';
 import { instanceStates, NotFoundError, type ReadModelRow } from '../machines/index.ts';
+import { checkId } from './jobs/getJob.ts';
 import { streamHistory, type History } from './jobs/jobHistory.ts';
 import { listRows, withZeros, type ListInput } from './jobs/listJobs.ts';
 
@@ -66,6 +67,7 @@ export function createInstanceService(deps: { store: EventStore }) {
     },
     /** One instance; NotFoundError when unknown. */
     async get(instanceId: string): Promise<InstanceView> {
+      checkId('instance', instanceId);
       const row = await deps.store.get('instance', instanceId);
       if (!row) throw new NotFoundError(`There is no instance ${JSON.stringify(instanceId)}.`);
       return instanceView(row);

@@ -1,12 +1,13 @@
 /**
- * The classic course client's use case: submit one image and answer `<name>:<label>` once the job is
- * done (the label is the largest face's subject name, `unknown` or `no-face`).
+ * The classic course client's use case: submit one image, then answer `<name>:<label>` once its job
+ * is done (the label is the largest face's subject name, `unknown` or `no-face`). Two steps, so the
+ * web tier can drop the uploaded temp file as soon as the job is submitted and only then wait.
  */
 import type { ChangeFeed } from '../changeFeed.ts';
 import { baseName, type UploadFile } from '../uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
 import { JobFailedError } from './errors.ts';
-import { submitJobs, type SubmitDeps } from './submitJobs.ts';
+import { submitJobs, type SubmitDeps, type SubmittedJob } from './submitJobs.ts';
 
 export interface ClassicAnswer {
   jobId: string;
@@ -14,17 +15,22 @@ export interface ClassicAnswer {
   text: string;
 }
 
-/**
- * Submits the image and waits for its job. Throws the upload's 4xx errors, JobFailedError (422) when
- * the job failed, WaitTimeoutError (504) when it did not finish in time.
- */
-export async function recognizeClassic(
-  deps: SubmitDeps & { feed: ChangeFeed },
-  file: UploadFile,
-  options: AwaitOptions & { field?: string },
-): Promise<ClassicAnswer> {
-  const [job] = await submitJobs(deps, [file], { source: 'classic', field: options.field ?? 'inputFile' });
+/** Checks and submits the one image of a classic request (field named in errors: `inputFile`). */
+export async function submitClassic(deps: SubmitDeps, files: readonly UploadFile[], field = 'inputFile'): Promise<SubmittedJob> {
+  const [job] = await submitJobs(deps, files, { source: 'classic', field });
   if (!job) throw new Error('submitJobs returned no job');
+  return job;
+}
+
+/**
+ * Waits for the submitted job and shapes the classic answer. Throws JobFailedError (422) when the
+ * job failed, WaitTimeoutError (504) when it did not finish in time.
+ */
+export async function classicAnswer(
+  deps: Pick<SubmitDeps, 'store'> & { feed: ChangeFeed },
+  job: Pick<SubmittedJob, 'id' | 'fileName'>,
+  options: AwaitOptions,
+): Promise<ClassicAnswer> {
   const row = await awaitJob(deps, job.id, options);
   if (row.state === 'failed') {
     const error = row.context.error as { code?: string; reason?: string } | null;

@@ -89,8 +89,16 @@ export function jobView(row: ReadModelRow): JobView {
   };
 }
 
+const plausibleId = /^[A-Za-z0-9._:-]{1,200}$/;
+
+/** Throws NotFoundError for an id no stream can have (so odd input never reaches the store). */
+export function checkId(kind: 'job' | 'instance', id: string): void {
+  if (!plausibleId.test(id)) throw new NotFoundError(`There is no ${kind} ${JSON.stringify(id.slice(0, 200))}.`);
+}
+
 /** The job's read model row; NotFoundError when there is no such job. */
 export async function getJobRow(store: EventStore, jobId: string): Promise<ReadModelRow> {
+  checkId('job', jobId);
   const row = await store.get('job', jobId);
   if (!row) throw new NotFoundError(`There is no job ${JSON.stringify(jobId)}.`);
   return row;

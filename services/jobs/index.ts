@@ -7,7 +7,7 @@ import type { ChangeFeed } from '../changeFeed.ts';
 import type { Clock } from '../clock.ts';
 import type { UploadFile, UploadLimits } from '../uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
-import { recognizeClassic } from './classic.ts';
+import { classicAnswer, submitClassic } from './classic.ts';
 import { getJob, getJobImage } from './getJob.ts';
 import { jobHistory } from './jobHistory.ts';
 import { countJobs, listJobs, type ListInput } from './listJobs.ts';
@@ -18,7 +18,7 @@ export { JobFailedError, WaitTimeoutError } from './errors.ts';
 export { jobView, type JobDetail, type JobTimings, type JobView } from './getJob.ts';
 export type { History } from './jobHistory.ts';
 export type { ListInput } from './listJobs.ts';
-export type { Detector, JobSource, SubmittedJob } from './submitJobs.ts';
+export { parseDetector, type Detector, type JobSource, type SubmittedJob } from './submitJobs.ts';
 export type { ClassicAnswer } from './classic.ts';
 export type { RequeueOutcome } from './requeueOrphans.ts';
 
@@ -39,8 +39,10 @@ export function createJobService(deps: JobServiceDeps) {
   return {
     /** Checks and submits images; see submitJobs. */
     submit: (files: readonly UploadFile[], options: SubmitOptions) => submitJobs(deps, files, options),
-    /** Submits one image and waits for its label (the classic `POST /`). */
-    recognizeClassic: (file: UploadFile, options: AwaitOptions & { field?: string }) => recognizeClassic(deps, file, options),
+    /** The classic `POST /`, step 1: check and submit the one image. */
+    submitClassic: (files: readonly UploadFile[], field?: string) => submitClassic(deps, files, field),
+    /** The classic `POST /`, step 2: wait for the job and answer `<name>:<label>`. */
+    classicAnswer: (job: { id: string; fileName: string }, options: AwaitOptions) => classicAnswer(deps, job, options),
     get: (jobId: string) => getJob(deps, jobId),
     image: (jobId: string) => getJobImage(deps, jobId),
     list: (input: ListInput = {}) => listJobs(deps.store, input),

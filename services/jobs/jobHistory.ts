@@ -3,6 +3,7 @@
  * the inspector use. A damaged history is shown with its problems rather than refused.
  */
 import type { EventStore } from '../../adapters/ports.ts';
+import { checkId } from './getJob.ts';
 import { NotFoundError, replay, streamName, type ReplayStep, type StreamKind } from '../../machines/index.ts';
 
 export interface History {
@@ -17,6 +18,7 @@ export interface History {
 
 /** Replays the stream of a job or instance; NotFoundError when it has no events. */
 export async function streamHistory(store: EventStore, kind: StreamKind, id: string): Promise<History> {
+  checkId(kind, id);
   const stream = streamName(kind, id);
   const events = await store.read(stream);
   if (events.length === 0) throw new NotFoundError(`There is no ${kind} ${JSON.stringify(id)}.`);

@@ -7,7 +7,7 @@
  *    `requeueOrphans` re-sends, so the job is never stuck.
  */
 import type { Blobs, EventStore, Queue } from '../../adapters/ports.ts';
-import { streamName, type NewEvent } from '../../machines/index.ts';
+import { streamName, ValidationError, type NewEvent } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
 import { blobKeys } from '../keys.ts';
 import type { RequestMessage } from '../messages.ts';
@@ -16,6 +16,13 @@ import { checkFileCount, checkImage, uploadBody, type CheckedImage, type UploadF
 
 export type Detector = 'ssd' | 'tiny';
 export type JobSource = 'classic' | 'v1' | 'load';
+
+/** A detector name from a client; undefined when not given. ValidationError for anything else. */
+export function parseDetector(value: unknown): Detector | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'ssd' || value === 'tiny') return value;
+  throw new ValidationError(`detector must be "ssd" or "tiny" (got ${JSON.stringify(String(value)).slice(0, 40)}).`);
+}
 
 export interface SubmitDeps {
   store: EventStore;

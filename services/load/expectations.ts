@@ -27,6 +27,8 @@ export function splitCsvLine(line: string): string[] | undefined {
         i += 1;
       } else if (c === '"') quoted = false;
       else field += c;
+    } else if (wasQuoted && c !== ',') {
+      if (c.trim() !== '') field += c; // text after a closing quote: kept, spaces dropped
     } else if (c === ',') {
       fields.push(wasQuoted ? field : field.trim());
       field = '';

@@ -87,10 +87,8 @@ export function decideStart(state: StreamState, instanceId: string, clock: Clock
     case 'done':
     case 'failed':
       return null;
-    default: {
-      const never: never = state.state;
-      return never;
-    }
+    default:
+      return null;
   }
 }
 
@@ -225,7 +223,7 @@ async function release(deps: JobDeps, message: QueueMessage, started: JobState, 
   await propose(
     deps.store,
     stream,
-    (s) => (holds(s, instanceId, attempt) && s.context.attempts < s.context.maxAttempts ? [event('JobRequeued', clock, { reason: 'retry', instanceId })] : null),
+    (s) => (holds(s, instanceId, attempt) && s.kind === 'job' && s.context.attempts < s.context.maxAttempts ? [event('JobRequeued', clock, { reason: 'retry', instanceId })] : null),
     { known: started },
   );
   await deps.requests.changeVisibility(message.receiptHandle, 0);

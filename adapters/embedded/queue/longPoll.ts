@@ -34,8 +34,8 @@ export interface WaitOptions {
 export function waitForChange(sources: WakeSources, options: WaitOptions): Promise<void> {
   return new Promise((resolve) => {
     const signals = options.signals.filter((s): s is AbortSignal => s !== undefined);
-    let recheck: NodeJS.Timeout | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    if (signals.some((s) => s.aborted)) return resolve();
+
     const done = (): void => {
       sources.notifier.off(options.queue, done);
       for (const signal of signals) signal.removeEventListener('abort', done);
@@ -43,16 +43,14 @@ export function waitForChange(sources: WakeSources, options: WaitOptions): Promi
       clearTimeout(timer);
       resolve();
     };
-    if (signals.some((s) => s.aborted)) return done();
-
-    sources.notifier.on(options.queue, done);
-    for (const signal of signals) signal.addEventListener('abort', done, { once: true });
     const wakeAt = Math.min(options.deadline, sources.nextVisibleAt() ?? Number.POSITIVE_INFINITY);
     // +1 ms: the row is visible when visible_at <= now, so wake just after, not just before.
-    timer = setTimeout(done, Math.max(0, wakeAt - Date.now() + 1));
-    recheck = setInterval(() => {
+    const timer = setTimeout(done, Math.max(0, wakeAt - Date.now() + 1));
+    const recheck = setInterval(() => {
       if (sources.dataVersion() !== options.sinceVersion) done();
     }, sources.recheckMs);
+    sources.notifier.on(options.queue, done);
+    for (const signal of signals) signal.addEventListener('abort', done, { once: true });
     return undefined;
   });
 }

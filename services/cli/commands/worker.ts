@@ -75,7 +75,10 @@ const command: Command = {
     const reason = await worker.done;
     log(`stopped (${reason})`);
     await runtime.close();
-    return reason === 'error' ? 1 : 0;
+    const code = reason === 'error' ? 1 : 0;
+    // Nothing of ours is left to run; do not let a stray timer (compute's own watch) hold the exit.
+    setTimeout(() => process.exit(code), 200).unref();
+    return code;
   },
 };
 

@@ -1,0 +1,389 @@
+/**
+ * The EventStore port on one DynamoDB table (layout in dynamo/schema.ts), using only PutItem,
+ * UpdateItem, GetItem and Query with conditions — no TransactWriteItems, no Streams.
+ *
+ * Append: each append is ONE item (pk = stream, sk = its first seq) holding all its events, written
+ * with `attribute_not_exists`, so an append of several events is atomic — it is wholly there or
+ * not at all, and a conflict never leaves part of it behind. Before writing, a consistent read of
+ * the stream's last commit checks `expectedSeq` (so a stale or too-high expectedSeq is a conflict,
+ * never a gap); the conditional put then settles the race between two writers that both read the
+ * same last seq. Every append's first seq follows the previous append's last, so two appends that
+ * race always target the same sk and exactly one wins.
+ *
+ * Read model: after the append, the row is put with a condition that only moves it forward (its
+ * stored seq below the new one). A process that dies between the two writes leaves the row behind
+ * its stream; the append's item carries a `pending` marker (a sparse index) that is removed only
+ * after the row is written, and `repairReadModels()` folds every stream still marked and rewrites
+ * its row. Events stay the truth; the row is always a fold of them.
+ *
+ * Lists, counts and the change feed read global secondary indexes, which DynamoDB updates
+ * asynchronously (usually well under a second): right after an append they may lag; `get` is
+ * strongly consistent.
+ */
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  fold,
+  instanceStates,
+  parseStream,
+  jobStates,
+  toReadModel,
+  ValidationError,
+  VersionConflictError,
+  type ReadModelRow,
+  type StoredEvent,
+  type StreamKind,
+} from '../../machines/index.ts';
+import type { EventStore, Page } from '../ports.ts';
+import { callAws, hasCode, type RetryOptions } from './awsErrors.ts';
+import { changeCounterKey, indexNames } from './dynamo/schema.ts';
+import { commitItem, eventsFromCommit, listSortKey, N, num, rowFromItem, S, viewItem, viewKey, type Item } from './dynamo/items.ts';
+
+export interface DynamoEventStoreOptions {
+  client?: DynamoDBClient;
+  tableName: string;
+  region?: string;
+  endpoint?: string;
+  retry?: RetryOptions;
+  /** Wall clock for the pending markers (ms). */
+  now?: () => number;
+  /** Told when a read-model write failed after its events were stored (repair will fix the row). */
+  onReadModelError?: (stream: string, error: unknown) => void;
+}
+
+export interface RepairReport {
+  /** Streams whose marker was looked at. */
+  checked: number;
+  /** Streams whose row was rewritten from the fold. */
+  repaired: string[];
+  /** Streams that could not be folded (their marker stays). */
+  failed: Array<{ stream: string; reason: string }>;
+}
+
+/** The DynamoDB event store: the port plus the read-model catch-up. */
+export interface DynamoEventStore extends EventStore {
+  /**
+   * Finds read models that may be behind their stream (an append whose row write did not happen or
+   * was not confirmed) and rewrites them from the fold; only moves rows forward, so it is safe to run
+   * at any time, beside live appends. `olderThanMs` skips appends younger than that (default 0).
+   */
+  repairReadModels(options?: { olderThanMs?: number }): Promise<RepairReport>;
+}
+
+const statesOf: Record<StreamKind, readonly string[]> = { job: jobStates, instance: instanceStates };
+
+function encodeCursor(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const value = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!value.includes('#')) throw new ValidationError('the cursor is not one this store gave out');
+  return value;
+}
+
+/** Builds the DynamoDB event store on an existing table (see provision.ts to create it). */
+export function createDynamoEventStore(options: DynamoEventStoreOptions): DynamoEventStore {
+  const ownClient = !options.client;
+  const client = options.client ?? new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
+  const TableName = options.tableName;
+  const now = options.now ?? Date.now;
+  const onReadModelError =
+    options.onReadModelError ??
+    ((stream: string, error: unknown) => {
+      console.warn(`facefleet: the read model of ${stream} was not updated (repairReadModels will): ${error instanceof Error ? error.message : String(error)}`);
+    });
+  const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException || hasCode(error, 'ConditionalCheckFailedException');
+  let closed = false;
+  const call = <T>(operation: string, fn: () => Promise<T>, passThrough?: (error: unknown) => boolean) => {
+    if (closed) return Promise.reject(new Error(`the event store on table ${TableName} is closed`));
+    return callAws({ service: 'DynamoDB', operation, resource: `table ${TableName}` }, fn, { ...options.retry, passThrough });
+  };
+
+  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>, stopAt?: number): Promise<Item[]> {
+    const items: Item[] = [];
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const out = await call('Query', () => client.send(new QueryCommand({ ...input, TableName, ExclusiveStartKey })));
+      items.push(...((out.Items ?? []) as Item[]));
+      ExclusiveStartKey = out.LastEvaluatedKey as Item | undefined;
+    } while (ExclusiveStartKey && (stopAt === undefined || items.length < stopAt));
+    return items;
+  }
+
+  /** The last seq of a stream (0 when it has no events), read consistently. */
+  async function lastSeq(stream: string): Promise<number> {
+    const out = await call('Query', () =>
+      client.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': S(stream) },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+          ProjectionExpression: '#last',
+          ExpressionAttributeNames: { '#last': 'last' },
+        }),
+      ),
+    );
+    const item = out.Items?.[0] as Item | undefined;
+    return item ? num(item, 'last') : 0;
+  }
+
+  async function read(stream: string, fromSeq = 1): Promise<StoredEvent[]> {
+    let start = Math.max(1, Math.floor(fromSeq));
+    if (start > 1) {
+      // The commit holding `fromSeq` may start before it.
+      const out = await call('Query', () =>
+        client.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'pk = :pk AND sk <= :sk',
+            ExpressionAttributeValues: { ':pk': S(stream), ':sk': N(start) },
+            ScanIndexForward: false,
+            Limit: 1,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const holder = out.Items?.[0] as Item | undefined;
+      if (holder) start = num(holder, 'sk');
+    }
+    const items = await queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk >= :sk',
+      ExpressionAttributeValues: { ':pk': S(stream), ':sk': N(start) },
+      ConsistentRead: true,
+    });
+    return items.flatMap(eventsFromCommit).filter((e) => e.seq >= fromSeq);
+  }
+
+  /** Puts a row unless the stored one is as new or newer; true when it was written. */
+  async function putViewForward(row: ReadModelRow): Promise<boolean> {
+    const counter = await call('UpdateItem', () =>
+      client.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: { pk: S(changeCounterKey.pk), sk: N(changeCounterKey.sk) },
+          UpdateExpression: 'ADD #n :one',
+          ExpressionAttributeNames: { '#n': 'n' },
+          ExpressionAttributeValues: { ':one': N(1) },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    const changeSeq = Number(counter.Attributes?.n?.N ?? 0);
+    try {
+      await call(
+        'PutItem',
+        () =>
+          client.send(
+            new PutItemCommand({
+              TableName,
+              Item: viewItem(row, changeSeq),
+              ConditionExpression: 'attribute_not_exists(pk) OR #seq < :seq',
+              ExpressionAttributeNames: { '#seq': 'seq' },
+              ExpressionAttributeValues: { ':seq': N(row.seq) },
+            }),
+          ),
+        isConditionFailure,
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false; // a newer row is already there
+      throw error;
+    }
+  }
+
+  async function clearPending(stream: string, firstSeq: number): Promise<void> {
+    await call('UpdateItem', () =>
+      client.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: { pk: S(stream), sk: N(firstSeq) },
+          UpdateExpression: 'REMOVE pendpk, pendsk',
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      ),
+      isConditionFailure,
+    ).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
+
+  /** Rows of one index partition, newest first, below the cursor's sort key. */
+  async function queryPartition(index: string, pkName: string, skName: string, partition: string, below: string | undefined, want: number): Promise<Item[]> {
+    const items = await queryAll(
+      {
+        IndexName: index,
+        KeyConditionExpression: below === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :below',
+        ExpressionAttributeNames: below === undefined ? { '#pk': pkName } : { '#pk': pkName, '#sk': skName },
+        ExpressionAttributeValues: below === undefined ? { ':pk': S(partition) } : { ':pk': S(partition), ':below': S(below) },
+        ScanIndexForward: false,
+        Limit: want,
+      },
+      want,
+    );
+    return items.slice(0, want);
+  }
+
+  return {
+    async append(stream, expectedSeq, events, view) {
+      if (!parseStream(stream)) throw new ValidationError(`"${stream}" is not a job-<id> or instance-<id> stream`);
+      if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new ValidationError(`expectedSeq must be a whole number ≥ 0, not ${expectedSeq}`);
+      if (events.length === 0) throw new ValidationError('an append needs at least one event');
+      if (expectedSeq > 0) {
+        const actual = await lastSeq(stream);
+        if (actual !== expectedSeq) throw new VersionConflictError(stream, expectedSeq, actual);
+      }
+      const firstSeq = expectedSeq + 1;
+      const marked = view !== undefined;
+      try {
+        await call(
+          'PutItem',
+          () =>
+            client.send(
+              new PutItemCommand({
+                TableName,
+                Item: commitItem(stream, firstSeq, events, now(), marked),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              }),
+            ),
+          isConditionFailure,
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        throw new VersionConflictError(stream, expectedSeq, await lastSeq(stream).catch(() => undefined));
+      }
+      const stored: StoredEvent[] = events.map((e, i) => ({ stream, seq: firstSeq + i, type: e.type, at: e.at, data: e.data }));
+      if (view) {
+        try {
+          await putViewForward(view);
+          await clearPending(stream, firstSeq);
+        } catch (error) {
+          // The events are stored: the append succeeded. The marker stays for repairReadModels.
+          onReadModelError(stream, error);
+        }
+      }
+      return { seq: firstSeq + events.length - 1, events: stored };
+    },
+
+    read,
+
+    async get(kind, id) {
+      const out = await call('GetItem', () => client.send(new GetItemCommand({ TableName, Key: viewKey(kind, id), ConsistentRead: true })));
+      return out.Item ? rowFromItem(out.Item as Item) : undefined;
+    },
+
+    async list(query): Promise<Page<ReadModelRow>> {
+      const limit = Math.min(500, Math.max(1, Math.floor(query.limit ?? 50)));
+      const below = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const states = query.state === undefined ? undefined : Array.isArray(query.state) ? [...new Set(query.state)] : [query.state];
+      const batches =
+        states === undefined
+          ? [await queryPartition(indexNames.byKind, 'gsi2pk', 'gsi2sk', query.kind, below, limit + 1)]
+          : await Promise.all(states.map((state) => queryPartition(indexNames.byState, 'gsi1pk', 'gsi1sk', `${query.kind}#${state}`, below, limit + 1)));
+      // Merge the partitions newest first; the next page continues below the last row returned.
+      const rows = batches
+        .flat()
+        .map(rowFromItem)
+        .sort((a, b) => (listSortKey(a) < listSortKey(b) ? 1 : listSortKey(a) > listSortKey(b) ? -1 : 0));
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return rows.length > limit && last ? { items: page, next: encodeCursor(listSortKey(last)) } : { items: page };
+    },
+
+    async counts(kind) {
+      // Counted from the byState index rather than kept in a counter item: always exact (a counter
+      // updated after the row would drift when a process dies between the two writes), no extra
+      // write per append, and the few states of a kind make it a handful of small queries.
+      const entries = await Promise.all(
+        statesOf[kind].map(async (state) => {
+          let count = 0;
+          let ExclusiveStartKey: Item | undefined;
+          do {
+            const out = await call('Query', () =>
+              client.send(
+                new QueryCommand({
+                  TableName,
+                  IndexName: indexNames.byState,
+                  KeyConditionExpression: 'gsi1pk = :pk',
+                  ExpressionAttributeValues: { ':pk': S(`${kind}#${state}`) },
+                  Select: 'COUNT',
+                  ExclusiveStartKey,
+                }),
+              ),
+            );
+            count += out.Count ?? 0;
+            ExclusiveStartKey = out.LastEvaluatedKey as Item | undefined;
+          } while (ExclusiveStartKey);
+          return [state, count] as const;
+        }),
+      );
+      return Object.fromEntries(entries.filter(([, count]) => count > 0));
+    },
+
+    async changes(cursor, limit = 100) {
+      if (cursor === undefined) {
+        const out = await call('GetItem', () =>
+          client.send(new GetItemCommand({ TableName, Key: { pk: S(changeCounterKey.pk), sk: N(changeCounterKey.sk) }, ConsistentRead: true })),
+        );
+        return { rows: [], cursor: String(Number(out.Item?.n?.N ?? 0)) };
+      }
+      const after = Number(cursor);
+      if (!Number.isInteger(after) || after < 0) throw new ValidationError('the change cursor is not one this store gave out');
+      const want = Math.min(1000, Math.max(1, Math.floor(limit)));
+      const items = (
+        await queryAll(
+          {
+            IndexName: indexNames.changes,
+            KeyConditionExpression: 'chpk = :pk AND chsk > :after',
+            ExpressionAttributeValues: { ':pk': S('changes'), ':after': N(after) },
+            ScanIndexForward: true,
+            Limit: want,
+          },
+          want,
+        )
+      ).slice(0, want);
+      const last = items[items.length - 1];
+      return { rows: items.map(rowFromItem), cursor: last ? String(num(last, 'chsk')) : String(after) };
+    },
+
+    async repairReadModels(repairOptions = {}) {
+      const cutoff = now() - (repairOptions.olderThanMs ?? 0);
+      const markers = await queryAll({
+        IndexName: indexNames.pending,
+        KeyConditionExpression: 'pendpk = :pk AND pendsk < :cutoff',
+        ExpressionAttributeValues: { ':pk': S('pending'), ':cutoff': S(`${String(Math.max(0, cutoff) + 1).padStart(15, '0')}`) },
+      });
+      const report: RepairReport = { checked: 0, repaired: [], failed: [] };
+      for (const marker of markers) {
+        const stream = marker.pk?.S;
+        const firstSeq = marker.sk?.N;
+        if (stream === undefined || firstSeq === undefined) continue;
+        report.checked += 1;
+        try {
+          const row = toReadModel(stream, fold(stream, await read(stream)));
+          if (await putViewForward(row)) report.repaired.push(stream);
+          await clearPending(stream, Number(firstSeq));
+        } catch (error) {
+          report.failed.push({ stream, reason: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      return report;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (ownClient) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Everything the web tier calls, built once from the ports: jobs, gallery, instances, queue depth,
+ * counts and the process's change feed. The web imports only this module (and its types), so it
+ * never reaches adapters, machines or the model directly.
+ */
+import type { Blobs, EventStore, Queue } from '../adapters/ports.ts';
+import type { ReadModelRow } from '../machines/index.ts';
+import { createChangeFeed, type ChangeFeed } from './changeFeed.ts';
+import type { Clock } from './clock.ts';
+import { createGalleryService, type FaceModelLike, type GalleryService } from './gallery/index.ts';
+import { createInstanceService, instanceView, type InstanceService } from './instances.ts';
+import { createJobService, jobView, type Detector, type JobService } from './jobs/index.ts';
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads.ts';
+
+// What the web needs besides the services: the domain errors (to map them) and the upload helpers.
+export { FacefleetError, IllegalTransitionError, NotFoundError, ValidationError, VersionConflictError } from '../machines/index.ts';
+export type { ReadModelRow } from '../machines/index.ts';
+export { JobFailedError, parseDetector, WaitTimeoutError } from './jobs/index.ts';
+export type { ClassicAnswer, History, JobDetail, JobView, ListInput, SubmittedJob } from './jobs/index.ts';
+export { NoFaceError } from './gallery/index.ts';
+export type { FaceModelLike, SubjectView, ExampleView } from './gallery/index.ts';
+export type { InstanceView } from './instances.ts';
+export { DEFAULT_UPLOAD_LIMITS, PayloadTooLargeError, UnsupportedMediaTypeError, safeFileName } from './uploads.ts';
+export type { UploadFile, UploadLimits } from './uploads.ts';
+
+export interface ApiDeps {
+  store: EventStore;
+  blobs: Blobs;
+  requests: Queue;
+  responses: Queue;
+  deadLetters: Queue;
+  clock: Clock;
+  limits?: Partial<UploadLimits>;
+  /** Attempts a job gets before it fails (recorded on JobSubmitted). */
+  maxAttempts: number;
+  /** The default face detector for new jobs and enrolment. */
+  detector: Detector;
+  /** The gallery's match threshold for a gallery created from scratch. */
+  threshold: number;
+  /** Loads the face model for enrolment; default: imports model/ on first use. */
+  loadModel?: () => Promise<FaceModelLike>;
+  /** Change feed poll period, ms (default 100). */
+  feedPollMs?: number;
+  /** Told about background problems (feed read failures, an unsent message); default: console.warn. */
+  onWarning?: (message: string, error: unknown) => void;
+}
+
+export interface QueueDepths {
+  requests: { visible: number; inFlight: number };
+  responses: { visible: number; inFlight: number };
+  deadLetters: { visible: number; inFlight: number };
+}
+
+/** A changed read model row as the SSE stream sends it. */
+export type ChangeEvent = { kind: 'job'; row: ReturnType<typeof jobView> } | { kind: 'instance'; row: ReturnType<typeof instanceView> };
+
+export interface ApiServices {
+  jobs: JobService;
+  gallery: GalleryService;
+  instances: InstanceService;
+  queues: { depths(): Promise<QueueDepths> };
+  /** Jobs and instances by state. */
+  counts(): Promise<{ jobs: Record<string, number>; instances: Record<string, number> }>;
+  feed: ChangeFeed;
+  /** Subscribes to every job and instance change in client shape; returns the unsubscribe function. */
+  onChange(listener: (change: ChangeEvent) => void): () => void;
+  limits: UploadLimits;
+  /** Stops the change feed (does not close the ports: the caller owns them). */
+  close(): Promise<void>;
+}
+
+function toChange(row: ReadModelRow): ChangeEvent {
+  return row.kind === 'job' ? { kind: 'job', row: jobView(row) } : { kind: 'instance', row: instanceView(row) };
+}
+
+/** Builds the services the web routes use. Nothing starts until first used (the feed starts lazily). */
+export function createApiServices(deps: ApiDeps): ApiServices {
+  const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...deps.limits };
+  const onWarning = deps.onWarning ?? ((message: string, error: unknown) => console.warn(`facefleet web: ${message}:`, error instanceof Error ? error.message : error));
+  const feed = createChangeFeed({
+    store: deps.store,
+    responses: deps.responses,
+    pollMs: deps.feedPollMs ?? 100,
+    onError: (error) => onWarning('change feed read failed (retrying)', error),
+  });
+  const jobs = createJobService({ ...deps, feed, limits, onWarning });
+  const gallery = createGalleryService({
+    blobs: deps.blobs,
+    clock: deps.clock,
+    limits,
+    detector: deps.detector,
+    threshold: deps.threshold,
+    ...(deps.loadModel ? { loadModel: deps.loadModel } : {}),
+  });
+  const instances = createInstanceService({ store: deps.store });
+
+  return {
+    jobs,
+    gallery,
+    instances,
+    queues: {
+      async depths() {
+        const [requests, responses, deadLetters] = await Promise.all([deps.requests.depth(), deps.responses.depth(), deps.deadLetters.depth()]);
+        return { requests, responses, deadLetters };
+      },
+    },
+    async counts() {
+      const [jobCounts, instanceCounts] = await Promise.all([jobs.counts(), instances.counts()]);
+      return { jobs: jobCounts, instances: instanceCounts };
+    },
+    feed,
+    onChange(listener) {
+      return feed.subscribe((row) => listener(toChange(row)));
+    },
+    limits,
+    close: () => feed.close(),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Carries out the supervisor's commands and records each as events through `propose` (the machine
+ * judges every one: an event the stream no longer allows — the worker got there first — is skipped,
+ * not forced). Each command is independent: one failing is logged and the others go on.
+ */
+import type { Compute, EventStore, Queue } from '../../adapters/ports.ts';
+import { allows, streamName, type InstanceEventData, type JobEventData, type NewEvent, type StreamState } from '../../machines/index.ts';
+import { isoNow, type Clock } from '../clock.ts';
+import type { ResponseMessage } from '../messages.ts';
+import { emptyState, propose } from '../streams.ts';
+import type { Command } from './decide.ts';
+
+export interface ExecuteDeps {
+  store: EventStore;
+  compute: Compute;
+  responses: Queue;
+  deadLetters: Queue;
+  clock: Clock;
+  /** The boot environment of every launched worker (its config as FACEFLEET_* variables). */
+  bootEnv: Record<string, string>;
+  thresholds: { emptyPollsToIdle: number; emptyPollsToTerminate: number };
+  log: (line: string) => void;
+}
+
+function allowedFrom(stream: string, state: StreamState, event: NewEvent): boolean {
+  return allows(stream, { value: state.state, context: state.context } as never, event);
+}
+
+/** Appends `event` to the stream if the machine takes it now; resolves to whether it was written. */
+export async function recordIfAllowed(store: EventStore, stream: string, event: NewEvent): Promise<boolean> {
+  const result = await propose(store, stream, (state) => (allowedFrom(stream, state, event) ? [event] : null));
+  return result.appended.length > 0;
+}
+
+/** Executes one command; throws only what the caller should log. */
+export async function execute(deps: ExecuteDeps, command: Command): Promise<void> {
+  const at = () => isoNow(deps.clock);
+  switch (command.type) {
+    case 'LaunchInstances':
+      return launch(deps, command.n, command.backlog);
+    case 'MarkLost': {
+      const data: InstanceEventData<'InstanceLost'> = {
+        reason: command.reason,
+        lastHeartbeatAt: command.lastHeartbeatAt,
+        ...(command.exitCode === undefined ? {} : { exitCode: command.exitCode }),
+      };
+      if (await recordIfAllowed(deps.store, streamName('instance', command.instanceId), { type: 'InstanceLost', at: at(), data })) {
+        deps.log(`instance ${command.instanceId} lost (${command.reason})`);
+      }
+      return;
+    }
+    case 'RecordExit': {
+      const data: InstanceEventData<'InstanceTerminated'> = { by: 'supervisor', ...(command.exitCode === undefined ? {} : { exitCode: command.exitCode }) };
+      await recordIfAllowed(deps.store, streamName('instance', command.instanceId), { type: 'InstanceTerminated', at: at(), data });
+      return;
+    }
+    case 'ForceTerminate': {
+      await deps.compute.terminate(command.providerId);
+      const data: InstanceEventData<'InstanceTerminationForced'> = { reason: command.reason };
+      await recordIfAllowed(deps.store, streamName('instance', command.instanceId), { type: 'InstanceTerminationForced', at: at(), data });
+      deps.log(`instance ${command.instanceId} (${command.providerId}) terminated by force: ${command.reason}`);
+      return;
+    }
+    case 'FailDeadLettered': {
+      const data: JobEventData<'JobFailed'> = {
+        code: 'dead-letter',
+        reason: 'the job was delivered the maximum number of times without a result',
+      };
+      const failed = await recordIfAllowed(deps.store, streamName('job', command.jobId), { type: 'JobFailed', at: at(), data });
+      if (failed) {
+        await deps.responses.send(JSON.stringify({ jobId: command.jobId, state: 'failed' } satisfies ResponseMessage));
+        deps.log(`job ${command.jobId} failed: dead-lettered`);
+      }
+      await deps.deadLetters.delete(command.receiptHandle);
+      return;
+    }
+    case 'DeleteDeadLetter':
+      await deps.deadLetters.delete(command.receiptHandle);
+      return;
+    default: {
+      const never: never = command;
+      throw new Error(`unknown command ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** Requests n instances (InstanceRequested), launches them, and records each launch or failure. */
+async function launch(deps: ExecuteDeps, n: number, backlog: number): Promise<void> {
+  const { store, clock } = deps;
+  const ids = Array.from({ length: n }, () => clock.newId());
+  for (const instanceId of ids) {
+    const stream = streamName('instance', instanceId);
+    const data: InstanceEventData<'InstanceRequested'> = { instanceId, reason: 'backlog', backlog, ...deps.thresholds };
+    await propose(store, stream, () => [{ type: 'InstanceRequested', at: isoNow(clock), data }], { known: emptyState(stream) });
+  }
+  let launched: Array<{ instanceId: string; providerId: string }> = [];
+  let failure = '';
+  try {
+    launched = await deps.compute.launch({ instanceIds: ids, tags: { 'facefleet:role': 'worker' }, bootEnv: deps.bootEnv });
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+  }
+  const byId = new Map(launched.map((l) => [l.instanceId, l.providerId]));
+  for (const instanceId of ids) {
+    const stream = streamName('instance', instanceId);
+    const providerId = byId.get(instanceId);
+    // The worker may have booted already (it records its provider id too): then Launched is skipped.
+    const event: NewEvent = providerId
+      ? { type: 'InstanceLaunched', at: isoNow(clock), data: { providerId, backend: deps.compute.backend } satisfies InstanceEventData<'InstanceLaunched'> }
+      : { type: 'InstanceLaunchFailed', at: isoNow(clock), data: { reason: (failure || 'compute did not launch it').slice(0, 2000) } };
+    await recordIfAllowed(store, stream, event);
+  }
+  deps.log(`launched ${launched.length} of ${n} instance(s) for a backlog of ${backlog}${failure ? ` (launch failed: ${failure})` : ''}`);
+}

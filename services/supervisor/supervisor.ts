@@ -1,0 +1,147 @@
+/**
+ * The supervisor loop, thin on purpose: every tick it observes, calls the pure `decide`, executes
+ * the commands and records them. It never crash-loops: a failed tick is logged and the next one
+ * goes on. `shutdown()` terminates the instances still running through compute and records it.
+ */
+import type { Compute, EventStore, Queue } from '../../adapters/ports.ts';
+import { isoNow, type Clock } from '../clock.ts';
+import { decide, type Command, type Observation, type SupervisorSettings } from './decide.ts';
+import { execute, recordIfAllowed, type ExecuteDeps } from './execute.ts';
+import { listInstances, observe } from './observe.ts';
+import { streamName } from '../../machines/index.ts';
+
+export interface SupervisorDeps {
+  store: EventStore;
+  requests: Queue;
+  responses: Queue;
+  deadLetters: Queue;
+  compute: Compute;
+  clock: Clock;
+  settings: SupervisorSettings & { tickMs: number; emptyPollsToIdle: number; emptyPollsToTerminate: number };
+  bootEnv: Record<string, string>;
+  /** The job service's repair of jobs queued without a message (called at start and now and then). */
+  requeueOrphans?: () => Promise<unknown>;
+  log?: (line: string) => void;
+  /** Called after every tick (tests and the scaling timeline). */
+  onTick?: (observation: Observation, commands: Command[]) => void;
+}
+
+const orphanCheckEveryTicks = 30;
+
+export class Supervisor {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private ticks = 0;
+  private readonly log: (line: string) => void;
+  private readonly executeDeps: ExecuteDeps;
+  private lastSummary = '';
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.log = deps.log ?? ((line) => process.stderr.write(`supervisor: ${line}\n`));
+    this.executeDeps = {
+      store: deps.store,
+      compute: deps.compute,
+      responses: deps.responses,
+      deadLetters: deps.deadLetters,
+      clock: deps.clock,
+      bootEnv: deps.bootEnv,
+      thresholds: { emptyPollsToIdle: deps.settings.emptyPollsToIdle, emptyPollsToTerminate: deps.settings.emptyPollsToTerminate },
+      log: this.log,
+    };
+  }
+
+  /** Starts ticking every tickMs (the first tick at once). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().then(() => {
+        this.running = undefined;
+        this.schedule(this.deps.settings.tickMs);
+      });
+    }, delay);
+  }
+
+  /** Runs one tick now: observe, decide, execute. Never throws. */
+  async tick(): Promise<Command[]> {
+    this.ticks += 1;
+    try {
+      if (this.deps.requeueOrphans && this.ticks % orphanCheckEveryTicks === 1) {
+        await this.deps.requeueOrphans().catch((error: unknown) => this.log(`requeueOrphans failed: ${describe(error)}`));
+      }
+      const observation = await observe({ ...this.deps, settings: this.deps.settings });
+      const commands = decide(observation);
+      for (const command of commands) {
+        try {
+          await execute(this.executeDeps, command);
+        } catch (error) {
+          this.log(`${command.type} failed: ${describe(error)}`);
+        }
+      }
+      this.summarise(observation, commands);
+      this.deps.onTick?.(observation, commands);
+      return commands;
+    } catch (error) {
+      this.log(`tick failed: ${describe(error)}`);
+      return [];
+    }
+  }
+
+  private summarise(o: Observation, commands: Command[]): void {
+    const byState = new Map<string, number>();
+    for (const i of o.instances) byState.set(i.state, (byState.get(i.state) ?? 0) + 1);
+    const states = [...byState].map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
+    const launched = commands.find((c) => c.type === 'LaunchInstances');
+    const summary = `backlog ${o.queue.visible}+${o.queue.inFlight} in flight; instances: ${states}`;
+    if (summary !== this.lastSummary || launched) this.log(summary);
+    this.lastSummary = summary;
+  }
+
+  /** Stops ticking; resolves when the tick in progress has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /**
+   * Terminates every instance still running through compute (the workers record their own goodbye
+   * on SIGTERM), waits up to `waitMs` for them to exit, then records InstanceTerminationForced
+   * {shutdown} for any stream that did not end on its own.
+   */
+  async shutdownInstances(waitMs: number): Promise<void> {
+    const { compute, store, clock } = this.deps;
+    const running = (await compute.describe()).filter((p) => p.status !== 'exited');
+    await Promise.all(running.map((p) => compute.terminate(p.providerId).catch((error: unknown) => this.log(`terminate ${p.providerId} failed: ${describe(error)}`))));
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      const still = (await compute.describe()).filter((p) => p.status !== 'exited');
+      if (still.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const rows = await listInstances(store, ['requested', 'booting', 'polling', 'working', 'idle', 'terminating', 'lost']);
+    for (const row of rows) {
+      await recordIfAllowed(store, streamName('instance', row.id), {
+        type: 'InstanceTerminationForced',
+        at: isoNow(clock),
+        data: { reason: 'shutdown' },
+      }).catch((error: unknown) => this.log(`recording the shutdown of ${row.id} failed: ${describe(error)}`));
+    }
+    if (running.length) this.log(`stopped ${running.length} instance(s)`);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Builds a supervisor. */
+export function createSupervisor(deps: SupervisorDeps): Supervisor {
+  return new Supervisor(deps);
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, describeConfig, envName, loadConfig, workerEnv } from '../../../services/config.ts';
+
+function fails(options: Parameters<typeof loadConfig>[0], message: string) {
+  assert.throws(() => loadConfig(options), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.message, message);
+    assert.ok(!error.message.includes('\n'), 'one line');
+    return true;
+  });
+}
+
+describe('given no sources', () => {
+  it('uses the defaults, with cap = min(19, cpus) in embedded mode', () => {
+    const { config, notes } = loadConfig({ env: {}, cpus: 4 });
+    assert.equal(config.port, 3000);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.cap, 4);
+    assert.equal(config.heartbeatSeconds, 5);
+    assert.equal(config.maxUploadBytes, 15 * 1024 * 1024);
+    assert.ok(notes.some((n) => n.includes('min(19, 4')));
+    assert.ok(config.dataDir.startsWith('/'), 'dataDir is made absolute');
+  });
+  it('caps at 19 on a big machine', () => {
+    assert.equal(loadConfig({ env: {}, cpus: 64 }).config.cap, 19);
+  });
+  it('keeps 19 for the aws backend', () => {
+    assert.equal(loadConfig({ env: { FACEFLEET_BACKEND: 'aws' }, cpus: 2 }).config.cap, 19);
+  });
+});
+
+describe('given several sources', () => {
+  it('merges defaults < file < env < flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facefleet-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ port: 1111, cap: 3, maxAttempts: 5, aws: { region: 'eu-west-1' } }));
+    const { config, sources } = loadConfig({ file, env: { FACEFLEET_CAP: '7', PORT: '2222' }, flags: { port: 3333 } });
+    assert.equal(config.port, 3333);
+    assert.equal(config.cap, 7);
+    assert.equal(config.maxAttempts, 5);
+    assert.equal(config.aws.region, 'eu-west-1');
+    assert.deepEqual([sources.port, sources.cap, sources.maxAttempts], ['flag', 'env', 'file']);
+  });
+  it('reads the file named by FACEFLEET_CONFIG', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facefleet-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ detector: 'tiny' }));
+    assert.equal(loadConfig({ env: { FACEFLEET_CONFIG: file } }).config.detector, 'tiny');
+  });
+});
+
+describe('given a bad value', () => {
+  it('heartbeat not below the visibility timeout → one line naming both', () => {
+    fails({ env: { FACEFLEET_HEARTBEAT_SECONDS: '40' } }, 'config: heartbeatSeconds (40) must be less than visibilityTimeoutSeconds (30)');
+  });
+  it('a port that is not a number', () => {
+    fails({ env: { PORT: 'http' } }, 'config: port ("http") must be a number');
+  });
+  it('a negative cap', () => {
+    fails({ env: {}, flags: { cap: -1 } }, 'config: cap (-1) must be at least 0');
+  });
+  it('an unknown detector', () => {
+    fails({ env: { FACEFLEET_DETECTOR: 'yolo' } }, 'config: detector ("yolo") must be "ssd" or "tiny"');
+  });
+  it('an unknown key in the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facefleet-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ prot: 1 }));
+    fails({ file, env: {} }, 'config: prot is not a known key');
+  });
+  it('emptyPollsToTerminate below emptyPollsToIdle', () => {
+    fails({ env: { FACEFLEET_EMPTY_POLLS_TO_IDLE: '4', FACEFLEET_EMPTY_POLLS_TO_TERMINATE: '3' } }, 'config: emptyPollsToTerminate (3) must be at least emptyPollsToIdle (4)');
+  });
+  it('a file that is not JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facefleet-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, '{ port: ');
+    assert.throws(() => loadConfig({ file, env: {} }), /config: .*c\.json is not valid JSON/);
+  });
+});
+
+describe('given a secret', () => {
+  it('masks it when printed, and never echoes it in an error', () => {
+    const loaded = loadConfig({ env: { FACEFLEET_API_KEY: 'super-secret-key' } });
+    const printed = describeConfig(loaded).join('\n');
+    assert.ok(!printed.includes('super-secret-key'));
+    assert.match(printed, /apiKey\s+\*{8}/);
+    fails({ env: { FACEFLEET_API_KEY: 'short' } }, 'config: apiKey must be at least 8 characters');
+  });
+});
+
+describe('given a config for workers', () => {
+  it('round-trips the worker keys through the environment', () => {
+    const { config } = loadConfig({ env: { FACEFLEET_POLL_WAIT_SECONDS: '1', FACEFLEET_HEARTBEAT_SECONDS: '1.5', FACEFLEET_DETECTOR: 'tiny' } });
+    const env = workerEnv(config);
+    assert.equal(env[envName('pollWaitSeconds')], '1');
+    const again = loadConfig({ env }).config;
+    for (const key of ['pollWaitSeconds', 'heartbeatSeconds', 'detector', 'visibilityTimeoutSeconds', 'dataDir', 'emptyPollsToTerminate', 'threshold'] as const) {
+      assert.equal(again[key], config[key], key);
+    }
+  });
+});

@@ -1,0 +1,13 @@
+/** The web tier's settings, resolved once by createApp and handed to every router. */
+export interface WebConfig {
+  /** Largest request body, bytes. */
+  maxUploadBytes: number;
+  /** Most files per upload request. */
+  maxFiles: number;
+  /** How long the classic `POST /` waits for its job before answering 504. */
+  classicTimeoutMs: number;
+  /** Where multipart temp files go (each is removed when its request ends). */
+  uploadDir: string;
+  /** SSE heartbeat period. */
+  sseHeartbeatMs: number;
+}

@@ -1,0 +1,201 @@
+/**
+ * Multipart upload parsing (koa-body's formidable) with two guarantees:
+ *  - only the expected file fields are written, and only up to the limits: another field, a file
+ *    beyond `maxFiles`, or a body over `maxBytes` is refused without writing it;
+ *  - every temp file this request wrote is removed when the handler finishes, whether it succeeded
+ *    or threw (each write stream is closed first, so no late open can leave a file behind).
+ * The route's handler runs inside `withUpload` and gets the files as `UploadFile`s.
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Context } from 'koa';
+import { koaBody } from 'koa-body';
+import { PayloadTooLargeError, safeFileName, UnsupportedMediaTypeError, ValidationError, type UploadFile } from '../services/api.ts';
+
+export interface UploadSpec {
+  /** The accepted file fields; the first is the one error messages name. */
+  fields: readonly string[];
+  maxFiles: number;
+  /** Largest body, bytes. */
+  maxBytes: number;
+  /** Where temp files go (created when missing). */
+  uploadDir: string;
+}
+
+export interface ParsedUpload {
+  files: UploadFile[];
+  /** The field the files came in. */
+  field: string;
+  /** The text fields (first value of each). */
+  values: Record<string, string>;
+}
+
+const MAX_TEXT_FIELDS = 20;
+const MAX_TEXT_BYTES = 64 * 1024;
+
+/** The temp files of one request. */
+class TempFiles {
+  private closed = false;
+  private readonly written: Array<{ path: string; stream: WriteStream }> = [];
+  readonly paths = new Map<object, string>();
+  constructor(private readonly dir: string) {}
+
+  /** A write stream for one file part; a sink once the request is finished. */
+  open(file: object): Writable {
+    if (this.closed) return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    const path = join(this.dir, `upload-${randomUUID()}`);
+    const stream = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    this.written.push({ path, stream });
+    this.paths.set(file, path);
+    return stream;
+  }
+
+  /** Closes every stream, then removes its file. Safe to call twice. */
+  async removeAll(): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      this.written.splice(0).map(async ({ path, stream }) => {
+        if (!stream.closed) {
+          const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+          stream.destroy();
+          await closed;
+        }
+        await unlink(path).catch(() => undefined);
+      }),
+    );
+  }
+}
+
+const madeDirs = new Map<string, Promise<unknown>>();
+function ensureDir(dir: string): Promise<unknown> {
+  let made = madeDirs.get(dir);
+  if (!made) {
+    made = mkdir(dir, { recursive: true, mode: 0o700 });
+    made.catch(() => madeDirs.delete(dir));
+    madeDirs.set(dir, made);
+  }
+  return made;
+}
+
+function fieldHint(spec: UploadSpec): string {
+  return `the multipart field "${spec.fields[0]}"`;
+}
+
+/**
+ * Parses the multipart body and runs `handle` with its files; removes the temp files afterwards.
+ * Throws 415 when the body is not multipart/form-data, 413 when it is too large, 400 for a wrong
+ * or missing field, too many files, or a malformed body.
+ */
+export async function withUpload<T>(ctx: Context, spec: UploadSpec, handle: (upload: ParsedUpload) => Promise<T>): Promise<T> {
+  if (!ctx.is('multipart/form-data')) {
+    throw new UnsupportedMediaTypeError(`Send the image as multipart/form-data in ${fieldHint(spec)}.`);
+  }
+  const declared = Number(ctx.get('content-length'));
+  if (Number.isFinite(declared) && declared > spec.maxBytes) {
+    refuseRest(ctx);
+    throw new PayloadTooLargeError(`The request body is ${declared} bytes, more than the limit of ${spec.maxBytes} bytes.`);
+  }
+  await ensureDir(spec.uploadDir);
+  const temp = new TempFiles(spec.uploadDir);
+  try {
+    const upload = await parse(ctx, spec, temp);
+    return await handle(upload);
+  } finally {
+    await temp.removeAll();
+  }
+}
+
+async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<ParsedUpload> {
+  let unexpected: string | undefined;
+  let fileCount = 0;
+  const parser = koaBody({
+    multipart: true,
+    json: false,
+    urlencoded: false,
+    text: false,
+    patchNode: false,
+    formidable: {
+      maxFiles: Infinity, // counted in `filter`, so the extra file is never written
+      maxFileSize: spec.maxBytes,
+      maxTotalFileSize: spec.maxBytes,
+      allowEmptyFiles: true, // an empty file is refused by its (missing) content, with a clearer message
+      minFileSize: 0,
+      maxFields: MAX_TEXT_FIELDS,
+      maxFieldsSize: MAX_TEXT_BYTES,
+      fileWriteStreamHandler: (file?: object) => temp.open(file ?? {}),
+      filter: (part) => {
+        if (!spec.fields.includes(part.name ?? '')) {
+          unexpected ??= part.name ?? '';
+          return false;
+        }
+        fileCount += 1;
+        return fileCount <= spec.maxFiles;
+      },
+      // A file part sent without a Content-Type is still a file (formidable would read it as text).
+      onPart: (part, handlePart) => {
+        if (part.originalFilename !== null && !part.mimetype) part.mimetype = 'application/octet-stream';
+        handlePart(part);
+      },
+    },
+  });
+  try {
+    await parser(ctx, async () => undefined);
+  } catch (error) {
+    refuseRest(ctx);
+    throw translate(error, spec);
+  }
+  if (unexpected !== undefined) {
+    throw new ValidationError(`Send the image in ${fieldHint(spec)} (the request had a file in the field ${JSON.stringify(unexpected)}).`);
+  }
+  if (fileCount > spec.maxFiles) throw new ValidationError(`Send at most ${spec.maxFiles} files per request (got ${fileCount}).`);
+
+  const files: UploadFile[] = [];
+  let field = spec.fields[0] ?? 'file';
+  const received = ctx.request.files ?? {};
+  for (const name of spec.fields) {
+    const value = received[name];
+    if (!value) continue;
+    field = name;
+    for (const file of Array.isArray(value) ? value : [value]) {
+      const path = temp.paths.get(file);
+      if (!path) continue;
+      if (file.size === 0 && !file.originalFilename) continue; // a form's empty file input: no file chosen
+      files.push({ fileName: safeFileName(file.originalFilename), size: file.size, path });
+    }
+  }
+  if (files.length === 0) throw new ValidationError(`Send the image as a file in ${fieldHint(spec)}.`);
+  const values: Record<string, string> = {};
+  const body = ctx.request.body;
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    for (const [key, value] of Object.entries(body)) {
+      const first = Array.isArray(value) ? value[0] : value;
+      if (typeof first === 'string') values[key] = first;
+    }
+  }
+  return { files, field, values };
+}
+
+/** formidable's errors (numeric codes) as our 4xx errors. */
+function translate(error: unknown, spec: UploadSpec): Error {
+  const e = error as { httpCode?: number; code?: unknown; message?: string };
+  const tooLarge = e.code === 1009 || e.code === 1016 || e.httpCode === 413;
+  if (tooLarge) {
+    if (e.code === 1006 || e.code === 1007) return new PayloadTooLargeError('The request has too many or too large text fields.');
+    return new PayloadTooLargeError(`The request body is larger than the limit of ${spec.maxBytes} bytes.`);
+  }
+  if (e.code === 1002) return new ValidationError('The upload was aborted before it was complete.');
+  if (typeof e.code === 'number') return new ValidationError(`The multipart body could not be parsed; send the image in ${fieldHint(spec)}.`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * After refusing a body we have not read: close the connection once the answer is sent, and read
+ * (and drop) what the client is still sending so it can receive the answer.
+ */
+function refuseRest(ctx: Context): void {
+  ctx.set('Connection', 'close');
+  ctx.req.resume();
+}
