@@ -62,7 +62,6 @@ async function createSessions(modelDir: string, threads: number, ensure: (modelD
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    enableCpuMemArena: false,
   };
   const entries = await Promise.all(
     NET_NAMES.map(async (name) => {

@@ -4,11 +4,16 @@
  * its subscribers: SSE clients (every row) and waiting requests (the rows of one job). However many
  * clients wait, the store sees one query per poll — nobody polls the store per request.
  *
+ * The store's feed coalesces: it returns each changed row once, in its latest state, so a job that
+ * went queued → processing → done between two polls shows up as `done` only. While anyone listens
+ * to every change (SSE clients), the feed fills such a gap from the stream itself (read, fold, and
+ * emit the row after each missed event), so every state change is delivered, in order.
+ *
  * A second loop drains the response queue with long polls and deletes what it reads: those messages
  * are only wake-ups, the event streams are the truth.
  */
 import type { EventStore, Queue } from '../adapters/ports.ts';
-import type { ReadModelRow } from '../machines/index.ts';
+import { evolve, initialSnapshot, toReadModel, toState, type ReadModelRow } from '../machines/index.ts';
 
 export type RowListener = (row: ReadModelRow) => void;
 
@@ -74,9 +79,46 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       wake = done;
     });
 
-  function dispatch(rows: readonly ReadModelRow[]) {
+  // The last seq delivered per stream (insertion-ordered, so the oldest is evicted first).
+  const delivered = new Map<string, number>();
+  const MAX_REMEMBERED = 20_000;
+  let startedAtMs = Number.POSITIVE_INFINITY;
+
+  function remember(stream: string, seq: number) {
+    delivered.delete(stream);
+    delivered.set(stream, seq);
+    if (delivered.size > MAX_REMEMBERED) delivered.delete(delivered.keys().next().value as string);
+  }
+
+  /** The rows for every event of `row`'s stream not yet delivered, ending with `row` itself. */
+  async function withMissed(row: ReadModelRow): Promise<ReadModelRow[]> {
+    const seen = delivered.get(row.stream);
+    // A stream first seen now: if it was created after the feed started, all of it is new.
+    const known = seen ?? (Date.parse(row.createdAt) >= startedAtMs ? 0 : row.seq - 1);
+    if (row.seq <= known) return [];
+    remember(row.stream, row.seq);
+    if (row.seq === known + 1) return [row];
+    try {
+      const rows: ReadModelRow[] = [];
+      let snapshot = initialSnapshot(row.kind);
+      for (const event of await store.read(row.stream)) {
+        if (event.seq >= row.seq) break;
+        snapshot = evolve(row.stream, snapshot, event);
+        if (event.seq > known) rows.push(toReadModel(row.stream, toState(row.kind, snapshot, event.seq)));
+      }
+      rows.push(row);
+      return rows;
+    } catch (error) {
+      onError(error);
+      return [row];
+    }
+  }
+
+  async function dispatch(rows: readonly ReadModelRow[]) {
     for (const row of rows) {
-      for (const listener of [...all]) safely(listener, row);
+      if (all.size > 0) {
+        for (const each of await withMissed(row)) for (const listener of [...all]) safely(listener, each);
+      }
       if (row.kind !== 'job') continue;
       const listeners = byJob.get(row.id);
       if (listeners) for (const listener of [...listeners]) safely(listener, row);
@@ -92,6 +134,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   }
 
   async function firstCursor(): Promise<string> {
+    // A second early, so a stream created by a clock slightly behind ours still counts as new.
+    startedAtMs = Date.now() - 1000;
     for (;;) {
       try {
         return (await store.changes()).cursor;
@@ -109,7 +153,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
         for (;;) {
           const page = await store.changes(cursor, batch);
           cursor = page.cursor;
-          if (!closed) dispatch(page.rows);
+          if (!closed) await dispatch(page.rows);
           if (page.rows.length < batch || closed) break;
         }
       } catch (error) {

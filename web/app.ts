@@ -37,6 +37,14 @@ export interface AppOptions {
 
 export const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
 
+const goneCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+/** The client closed the connection or sent broken HTTP: nothing to fix on our side. */
+function clientWentAway(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (goneCodes.has(code) || code.startsWith('HPE_'));
+}
+
 /** Builds the app over the services. */
 export function createApp(services: ApiServices, options: AppOptions = {}): Koa {
   const config: WebConfig = {
@@ -52,8 +60,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   const app = new Koa();
   // Errors after the response started (a blob stream failing mid-body) arrive here, not in the middleware.
   app.on('error', (error: unknown, ctx?: Koa.Context) => {
-    const e = error as { code?: unknown };
-    if (e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ERR_STREAM_PREMATURE_CLOSE') return; // the client left
+    if (clientWentAway(error)) return;
     if (ctx) logError(error, ctx);
     else console.error('facefleet web:', error);
   });

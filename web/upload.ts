@@ -69,17 +69,6 @@ class TempFiles {
   }
 }
 
-const madeDirs = new Map<string, Promise<unknown>>();
-function ensureDir(dir: string): Promise<unknown> {
-  let made = madeDirs.get(dir);
-  if (!made) {
-    made = mkdir(dir, { recursive: true, mode: 0o700 });
-    made.catch(() => madeDirs.delete(dir));
-    madeDirs.set(dir, made);
-  }
-  return made;
-}
-
 function fieldHint(spec: UploadSpec): string {
   return `the multipart field "${spec.fields[0]}"`;
 }
@@ -98,7 +87,8 @@ export async function withUpload<T>(ctx: Context, spec: UploadSpec, handle: (upl
     refuseRest(ctx);
     throw new PayloadTooLargeError(`The request body is ${declared} bytes, more than the limit of ${spec.maxBytes} bytes.`);
   }
-  await ensureDir(spec.uploadDir);
+  // Every time: a temp cleaner may have removed the folder since the last request.
+  await mkdir(spec.uploadDir, { recursive: true, mode: 0o700 });
   const temp = new TempFiles(spec.uploadDir);
   try {
     const upload = await parse(ctx, spec, temp);

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,8 +39,10 @@ export function checkBlobKey(key: string): string {
   return key;
 }
 
+/** ENOENT, or EISDIR for a key that is only a prefix of others (`images` when `images/a` exists). */
 function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR';
 }
 
 /** Makes a rename durable: fsync the folder that holds the new name (best effort). */
@@ -112,6 +114,10 @@ export function createFsBlobs(options: FsBlobsOptions): Blobs {
         // Open first so a missing object is a NotFoundError here, not a stream error later; the open
         // handle keeps reading the bytes it opened even if the object is replaced meanwhile.
         const handle = await open(path, 'r');
+        if (!(await handle.stat()).isFile()) {
+          await handle.close();
+          throw Object.assign(new Error(`${path} is a folder`), { code: 'EISDIR' });
+        }
         return handle.createReadStream();
       } catch (error) {
         if (isMissing(error)) throw notFound(key, error);
@@ -150,8 +156,11 @@ export function createFsBlobs(options: FsBlobsOptions): Blobs {
     },
 
     async delete(key) {
-      await rm(dataPath(key), { force: true });
-      await rm(metaPath(key), { force: true });
+      for (const path of [dataPath(key), metaPath(key)]) {
+        await unlink(path).catch((error: unknown) => {
+          if (!isMissing(error)) throw error;
+        });
+      }
     },
   };
 }

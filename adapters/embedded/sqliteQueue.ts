@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Queue, QueueMessage, QueueSettings, ReceiveOptions } from '../ports.ts';
 import { waitForChange } from './queue/longPoll.ts';
@@ -50,6 +52,7 @@ function checkBody(body: string): string {
 
 /** Opens (and migrates) the queue tables in `file`. */
 export function openSqliteQueues(options: SqliteQueuesOptions): SqliteQueues {
+  if (options.file !== ':memory:' && options.file !== '') mkdirSync(dirname(options.file), { recursive: true });
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

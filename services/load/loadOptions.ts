@@ -2,8 +2,8 @@
  * `facefleet load` arguments: parsed and checked at the edge, each mistake a one-line UsageError.
  * `parseLoadArgs` is pure; `resolveLoadPlan` reads the image folder and the expectations file.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/command.ts';
 import { ExpectationsError, parseExpectations } from './expectations.ts';
@@ -157,6 +157,12 @@ export async function readExpectationsFile(file: string): Promise<Map<string, st
 export async function resolveLoadPlan(args: LoadArgs): Promise<LoadPlan> {
   const images = await readImageFolder(args.images);
   const expectations = args.expect === undefined ? new Map<string, string>() : await readExpectationsFile(args.expect);
+  if (args.json !== undefined) {
+    // Fail now rather than after a long run with nowhere to write its report.
+    const folder = dirname(args.json);
+    const isFolder = await stat(folder).then((s) => s.isDirectory(), () => false);
+    if (!isFolder) throw new UsageError(`--json ${args.json}: the folder ${folder} does not exist`);
+  }
   return {
     url: args.url,
     mode: args.mode,

@@ -108,3 +108,23 @@ export function summarize(records: readonly RequestRecord[], durationMs: number)
     histogram: histogram(latencies),
   };
 }
+
+/**
+ * Finished requests per second of busy time: the time when at least one request was in flight
+ * (the union of [startedAt, finishedAt]), so that the pauses of a paced shape do not count.
+ */
+export function busyThroughput(records: ReadonlyArray<Pick<RequestRecord, 'startedAt' | 'finishedAt'>>): number {
+  const spans = [...records].sort((a, b) => a.startedAt - b.startedAt);
+  let busy = 0;
+  let end = -Infinity;
+  for (const r of spans) {
+    if (r.startedAt >= end) {
+      busy += r.finishedAt - r.startedAt;
+      end = r.finishedAt;
+    } else if (r.finishedAt > end) {
+      busy += r.finishedAt - end;
+      end = r.finishedAt;
+    }
+  }
+  return busy > 0 ? records.length / (busy / 1000) : 0;
+}

@@ -58,6 +58,16 @@ export class Supervisor {
     this.schedule(0);
   }
 
+  /**
+   * Asks for a tick as soon as possible (new work arrived): the fleet reacts to the first upload
+   * without waiting for the next scheduled tick. A tick in progress is not interrupted.
+   */
+  nudge(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {

@@ -59,7 +59,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
 
   test('when a person is enrolled per photo on the gallery page, then each shows one face thumbnail', async () => {
     const page = await open('/gallery.html');
-    await page.getByRole('link', { name: 'Inspector' }).waitFor();
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Inspector' }).waitFor();
     for (const { photo, name } of people) {
       await page.getByLabel('Name').fill(name);
       await page.getByRole('button', { name: 'Add person' }).click();
@@ -87,7 +87,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
 
     // The state follows the stream: a card is seen in a non-final state before it is done.
     await page.locator('li.card[data-state="queued"], li.card[data-state="processing"]').first().waitFor({ timeout: 20_000 });
-    await page.waitForFunction(() => document.querySelectorAll('li.card[data-state="done"]').length === 3, null, { timeout: 90_000 });
+    await page.waitForFunction(() => document.querySelectorAll('li.card[data-state="done"][data-result="shown"]').length === 3, null, { timeout: 90_000 });
 
     for (const { photo, name } of people) {
       const card = page.locator(`li.card[data-file-name="sample${photo}.jpg"]`);
@@ -96,7 +96,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
       assert.ok((await boxes.count()) >= 1, 'a box is drawn per face');
       assert.ok((await card.locator('.face-box[data-known="true"]').count()) >= 1, `a box is named ${name}`);
       const named = card.locator(`.faces-list li[data-label="${name}"]`).first();
-      assert.match((await named.textContent()) ?? '', /distance 0\.\d\d .*· (neutral|happy|sad|angry|fearful|disgusted|surprised) \d+%/);
+      assert.match((await named.textContent()) ?? '', /distance 0\.\d\d\s*· (neutral|happy|sad|angry|fearful|disgusted|surprised) \d+%/);
       // A box lies inside the photo as shown.
       const [photoBox, faceBox] = await Promise.all([card.locator('.photo img').boundingBox(), boxes.first().boundingBox()]);
       assert.ok(photoBox && faceBox && faceBox.x >= photoBox.x - 1 && faceBox.y >= photoBox.y - 1 && faceBox.x + faceBox.width <= photoBox.x + photoBox.width + 1);

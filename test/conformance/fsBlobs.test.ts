@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createFsBlobs } from '../../adapters/embedded/fsBlobs.ts';
 import type { Blobs } from '../../adapters/ports.ts';
+import { NotFoundError } from '../../machines/errors.ts';
 import { blobsConformance } from './blobs.suite.ts';
 
 blobsConformance('fs', async () => {
@@ -49,6 +50,13 @@ describe('File-system blobs', () => {
       await blobs.put('images/job-1', Buffer.from('jpeg bytes'), { contentType: 'image/jpeg' });
       assert.deepEqual(await allFiles(dir), ['.meta/images/job-1.json', 'images/job-1']);
       assert.equal(await readFile(join(dir, 'images/job-1'), 'utf8'), 'jpeg bytes');
+    });
+
+    it('when its folder "images" is read as a key, then it is not found', async () => {
+      await assert.rejects(blobs.get('images'), NotFoundError);
+      await assert.rejects(blobs.getBytes('images'), NotFoundError);
+      assert.equal(await blobs.head('images'), undefined);
+      await blobs.delete('images');
     });
 
     it('when a reader opened it before an overwrite, then the reader still gets the old bytes whole', async () => {

@@ -133,6 +133,10 @@ const command: Command = {
       server.listen(config.port, config.host, () => resolve());
     });
     supervisor.start();
+    // React to new work at once rather than at the next tick (first result from zero instances).
+    const unsubscribe = services.onChange((change) => {
+      if (change.kind === 'job' && change.row.state === 'queued') supervisor.nudge();
+    });
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     process.stdout.write(`facefleet listening on http://${host}:${address.port}\n`);
@@ -145,6 +149,7 @@ const command: Command = {
       }
       log(`${signal}: stopping`);
       stopping = (async () => {
+        unsubscribe();
         await supervisor.stop();
         await closeServer(server);
         await supervisor.shutdownInstances(config.terminateGraceSeconds * 1000);

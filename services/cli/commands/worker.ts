@@ -28,9 +28,12 @@ const command: Command = {
     }
     const { loadConfig } = await import('../../config.ts');
     const { config } = loadConfig(values.config ? { file: values.config } : {});
+    const { loadRecognizer, galleryReader } = await import('../../worker/recognizer.ts');
+    // Start loading the model now: it overlaps with opening the ports (boot time is scale-out latency).
+    const recognizer = loadRecognizer({ threads: config.modelThreads, maxPixels: config.maxPixels });
+    recognizer.catch(() => undefined); // awaited (and reported) by the worker's boot
     const { createRuntime } = await import('../../runtime.ts');
     const { createWorker } = await import('../../worker/worker.ts');
-    const { loadRecognizer, galleryReader } = await import('../../worker/recognizer.ts');
     const runtime = await createRuntime(config, { role: 'worker' });
     const instanceId = process.env.FACEFLEET_INSTANCE_ID || runtime.clock.newId();
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} [worker ${instanceId}] ${line}\n`);
@@ -38,7 +41,7 @@ const command: Command = {
     const worker = createWorker({
       ...runtime,
       instanceId,
-      loadRecognizer: () => loadRecognizer({ threads: config.modelThreads, maxPixels: config.maxPixels }),
+      loadRecognizer: () => recognizer,
       gallery: galleryReader(runtime.blobs),
       settings: {
         pollWaitSeconds: config.pollWaitSeconds,

@@ -91,6 +91,7 @@ describe('given folders and expectation files on disk', () => {
     ['a file as the folder', () => ['--url', 'http://x', '--images', dir.file('good.csv')], /cannot read the folder \(not a folder\)/],
     ['a folder without images', () => ['--url', 'http://x', '--images', dir.file('empty')], /no \.jpg, \.jpeg, \.png or \.webp files/],
     ['a missing CSV', () => ['--url', 'http://x', '--images', dir.file('photos'), '--expect', dir.file('nope.csv')], /^--expect .*nope\.csv: cannot read the file \(no such file\)/],
+    ['a --json in a missing folder', () => ['--url', 'http://x', '--images', dir.file('photos'), '--json', dir.file('nope', 'r.json')], /^--json .*r\.json: the folder .*nope does not exist/],
     ['a malformed CSV', () => ['--url', 'http://x', '--images', dir.file('photos'), '--expect', dir.file('bad.csv')], /^--expect .*bad\.csv: line 2: expected 2 fields/],
   ];
   for (const [what, argv, pattern] of bad) {

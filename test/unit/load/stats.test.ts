@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatMs, histogram, percentile, renderHistogram, summarize, summarizeLatency } from '../../../services/load/stats.ts';
+import { busyThroughput, formatMs, histogram, percentile, renderHistogram, summarize, summarizeLatency } from '../../../services/load/stats.ts';
 import type { RequestRecord } from '../../../services/load/types.ts';
 
 describe('given sorted values', () => {
@@ -84,5 +84,18 @@ describe('given the records of a run', () => {
     );
     assert.equal(s.latency.max, 300);
     assert.equal(s.latency.p50, 200);
+  });
+});
+
+describe('given requests with a pause between them', () => {
+  it('when measuring busy throughput, then only the time with something in flight counts', () => {
+    const spans = [
+      { startedAt: 0, finishedAt: 1000 },
+      { startedAt: 500, finishedAt: 2000 },
+      { startedAt: 10_000, finishedAt: 11_000 },
+      { startedAt: 10_200, finishedAt: 10_800 },
+    ];
+    assert.equal(busyThroughput(spans), 4 / 3);
+    assert.equal(busyThroughput([]), 0);
   });
 });

@@ -23,6 +23,8 @@ import {
   jobMachine,
   jobStates,
   type EventLike,
+  type InstanceSnapshot,
+  type JobSnapshot,
   type LightSnapshot,
   type StoredEvent,
 } from '../../../machines/index.ts';
@@ -131,8 +133,8 @@ function parsed(m: MachineUnderTest, event: EventLike): EventLike {
   return schema ? { ...event, data: schema.parse(event.data) } : event;
 }
 
-function light(snapshot: AnyMachineSnapshot): LightSnapshot<unknown> {
-  return { value: String(snapshot.value), context: snapshot.context };
+function light(snapshot: AnyMachineSnapshot): JobSnapshot | InstanceSnapshot {
+  return { value: String(snapshot.value), context: snapshot.context } as JobSnapshot | InstanceSnapshot;
 }
 
 for (const m of machines) {
@@ -168,7 +170,7 @@ for (const m of machines) {
           const can = snapshot.can(input as never);
           assert.equal(allows(stream, ours, event), can, `allows ≠ can: ${where}`);
           const [next] = transition(m.machine, snapshot, input as never);
-          const step = compiled.step(ours, input);
+          const step = compiled.step(ours as LightSnapshot<unknown>, input);
           if (can) {
             taken += 1;
             const evolved = evolve(stream, ours, event);

@@ -1,7 +1,7 @@
 /** The instance machine's important rules as given/when/then specs on the fold. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allows, CorruptHistoryError, evolve, fold, IllegalTransitionError, initialSnapshot, type NewEvent, type StoredEvent } from '../../../machines/index.ts';
+import { allows, CorruptHistoryError, evolve, fold, IllegalTransitionError, type InstanceSnapshot, type JobSnapshot, type NewEvent, type StoredEvent } from '../../../machines/index.ts';
 
 const stream = 'instance-i1';
 let t = 0;
@@ -18,7 +18,7 @@ const forced = (reason = 'grace-period-expired') => e('InstanceTerminationForced
 function given(...history: NewEvent[]) {
   const events: StoredEvent[] = history.map((ev, i) => ({ ...ev, stream, seq: i + 1 }));
   const state = fold(stream, events);
-  const snapshot = { value: state.state, context: state.context } as ReturnType<typeof initialSnapshot>;
+  const snapshot = { value: state.state, context: state.context } as JobSnapshot | InstanceSnapshot;
   return {
     when: (event: NewEvent) => ({
       then(expected: string, context: Record<string, unknown> = {}) {
@@ -91,7 +91,7 @@ describe('given a terminated instance', () => {
     given(...terminated).when(forced('still-running')).then('terminated', {
       forced: true,
       terminationReason: 'still-running',
-      terminatedAt: before.context.terminatedAt,
+      terminatedAt: (before.context as { terminatedAt: string | null }).terminatedAt,
     });
   });
   it('when it polls again, then it is refused', () => given(...terminated).when(empty()).thenRefused());

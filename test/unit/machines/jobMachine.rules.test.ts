@@ -1,7 +1,7 @@
 /** The job machine's important rules as given/when/then specs on the fold (`fold`, `evolve`, `allows`). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allows, CorruptHistoryError, evolve, fold, IllegalTransitionError, initialSnapshot, type NewEvent, type StoredEvent } from '../../../machines/index.ts';
+import { allows, CorruptHistoryError, evolve, fold, IllegalTransitionError, type InstanceSnapshot, type JobSnapshot, type NewEvent, type StoredEvent } from '../../../machines/index.ts';
 
 const stream = 'job-j1';
 let t = 0;
@@ -17,7 +17,7 @@ const completed = (instanceId: string, attempt: number) =>
 function given(...history: NewEvent[]) {
   const events: StoredEvent[] = history.map((ev, i) => ({ ...ev, stream, seq: i + 1 }));
   const state = fold(stream, events);
-  const snapshot = { value: state.state, context: state.context } as ReturnType<typeof initialSnapshot>;
+  const snapshot = { value: state.state, context: state.context } as JobSnapshot | InstanceSnapshot;
   return {
     when: (event: NewEvent) => ({
       then(expected: string, context: Record<string, unknown> = {}) {

@@ -12,6 +12,7 @@ import { analyseImage, type AnalysedFace, type DetectorName } from '../../../mod
 import { loadSessions } from '../../../model/sessions.ts';
 import { loadSsdAnchors } from '../../../model/ssdAnchors.ts';
 import { runSquare } from '../../../model/sessions.ts';
+import { padBottomRight, padBottomRightResized } from '../../../model/tensors.ts';
 import { iou } from '../../../model/nms.ts';
 import { euclideanDistance } from '../../../model/descriptor.ts';
 import { topExpression, type Expressions } from '../../../model/expressions.ts';
@@ -71,6 +72,24 @@ for (const detector of ['ssd', 'tiny'] as DetectorName[]) {
     });
   });
 }
+
+describe('given a detector input we resize ourselves (TF legacy bilinear in float32)', () => {
+  it('when fed to the graphs, then their outputs equal those for the full-size padded square the graph resizes itself', async () => {
+    const image = images.get('sample6.jpg') as RgbImage;
+    const full = padBottomRight(image);
+    for (const [net, size] of [['tiny_face_detector', 416], ['ssd_mobilenetv1', 512]] as const) {
+      const small = padBottomRightResized(image, size);
+      const [a, b] = [await runSquare(ctx.sessions[net], full.data, full.size), await runSquare(ctx.sessions[net], small.data, small.size)];
+      for (const name of Object.keys(a)) {
+        const x = a[name] as Float32Array;
+        const y = b[name] as Float32Array;
+        let worst = 0;
+        for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs((x[i] as number) - (y[i] as number)));
+        assert.ok(worst <= 1e-5, `${net}.${name} differs by ${worst}`);
+      }
+    }
+  });
+});
 
 describe('given the SSD graph', () => {
   it('when it emits its anchors, then they equal the tensor shipped in face-api’s weights', async () => {

@@ -18,7 +18,7 @@ const golden = join(root, 'test/fixtures/golden');
 const fixtures = ['job-requeued-after-lost-worker', 'instance-idle-self-termination', 'job-dead-lettered'];
 
 /** Runs `node bin/facefleet.js replay …` and resolves to its exit code and output. */
-export async function facefleetReplay(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function facefleetReplay(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/facefleet.js', 'replay', ...args], {
       cwd: root,

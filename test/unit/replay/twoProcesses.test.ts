@@ -20,7 +20,9 @@ async function child(): Promise<void> {
   const store = openSqliteEventStore({ file: process.env.FACEFLEET_TEST_DB as string });
   const worker = process.env.FACEFLEET_TEST_WORKER as string;
   process.stdout.write('ready\n');
-  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+  const stdin = createInterface({ input: process.stdin });
+  await new Promise<void>((resolve) => stdin.once('line', () => resolve()));
+  stdin.close();
   try {
     const result = await propose(store, stream, () => [{ type: 'JobStarted', at: new Date().toISOString(), data: { instanceId: worker, attempt: 1 } }], {
       known: { kind: 'job', state: 'queued', seq: 1, context: JSON.parse(process.env.FACEFLEET_TEST_CONTEXT as string) },
@@ -61,7 +63,7 @@ if (process.env.FACEFLEET_TEST_CHILD === 'append') {
         const env = { FACEFLEET_TEST_DB: file, FACEFLEET_TEST_CONTEXT: JSON.stringify(submitted.state.context) };
         const children = [spawnChild({ ...env, FACEFLEET_TEST_WORKER: 'w1' }), spawnChild({ ...env, FACEFLEET_TEST_WORKER: 'w2' })];
         for (const c of children) assert.equal(await c.next(), 'ready');
-        for (const c of children) c.proc.stdin.write('go\n');
+        for (const c of children) c.proc.stdin.end('go\n');
         const outcomes = (await Promise.all(children.map((c) => c.next()))).map((line) => JSON.parse(line) as { worker: string; won: boolean; conflict?: boolean });
         await Promise.all(children.map((c) => new Promise((resolve) => (c.proc.exitCode === null ? c.proc.once('exit', resolve) : resolve(null)))));
         const winners = outcomes.filter((o) => o.won);

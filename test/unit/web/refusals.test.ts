@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -223,6 +223,23 @@ describe('given an empty system with a 2 MB body limit, 5 files and 4 megapixels
     const wrongMethod = await fetch(`${bench.url}/v1/jobs`, { method: 'DELETE' });
     assert.equal(wrongMethod.status, 405);
     assert.equal(assertCleanError(bench, await wrongMethod.text(), '405').error.code, 'method-not-allowed');
+  });
+
+  it('when a client disconnects in the middle of an upload then its temp file is removed and nothing is stored', async () => {
+    const { port } = new URL(bench.url);
+    const boundary = 'xxBOUNDARYxx';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      `POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 1000000\r\n\r\n${head}`,
+    );
+    socket.write(Buffer.concat([await jpeg(), randomBytes(200_000)]));
+    for (let i = 0; i < 100 && (await leftovers(bench)).uploads.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await leftovers(bench)).uploads.length, 1, 'the part was being written to a temp file');
+    socket.destroy();
+    for (let i = 0; i < 200 && (await leftovers(bench)).uploads.length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(await leftovers(bench), { blobs: [], jobs: 0, requests: 0, uploads: [] });
   });
 
   it('then no unexpected error was logged', () => {

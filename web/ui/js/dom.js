@@ -77,15 +77,17 @@ export function stateBadge(state, text = state) {
 }
 
 /**
- * A clock time with seconds and milliseconds, in the viewer's time zone.
+ * A clock time with seconds (and milliseconds unless `ms` is false), in the viewer's time zone.
  * @param {string | null | undefined} iso
+ * @param {{ ms?: boolean }} [options]
  */
-export function clockTime(iso) {
+export function clockTime(iso, options = {}) {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const pad = (/** @type {number} */ n, w = 2) => String(n).padStart(w, '0');
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+  const hms = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  return options.ms === false ? hms : `${hms}.${pad(date.getMilliseconds(), 3)}`;
 }
 
 /**

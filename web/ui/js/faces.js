@@ -85,8 +85,11 @@ export function faceList(result) {
         'li',
         { dataset: { label: name } },
         h('span', { class: 'muted' }, `${index + 1}.`),
+        ' ',
         h('span', { class: 'who' }, name),
+        ' ',
         h('span', { class: 'muted' }, `distance ${faceDistance(face)}`),
+        ' ',
         expression ? h('span', {}, `· ${expression.name} ${Math.round(expression.p * 100)}%`) : null,
       );
     }),

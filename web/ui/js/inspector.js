@@ -89,7 +89,7 @@ function renderJobs() {
         j.label ?? (j.error ? h('span', { class: 'error-text', title: j.error.reason }, j.error.code) : '—'),
         `${j.attempts ?? 0}/${j.maxAttempts ?? 1}`,
         h('span', { class: 'mono', title: j.instanceId ?? '' }, shortId(j.instanceId)),
-        h('span', { class: 'mono' }, clockTime(j.updatedAt)),
+        h('span', { class: 'mono', title: j.updatedAt ?? '' }, clockTime(j.updatedAt, { ms: false })),
       ]),
     ),
   );
@@ -106,7 +106,7 @@ function renderInstances() {
         stateBadge(i.state),
         String(i.jobsDone ?? 0) + (i.jobsFailed ? ` (+${i.jobsFailed} failed)` : ''),
         h('span', { class: 'mono', title: i.currentJobId ?? '' }, shortId(i.currentJobId)),
-        h('span', { class: 'mono' }, clockTime(i.lastHeartbeatAt)),
+        h('span', { class: 'mono', title: i.lastHeartbeatAt ?? '' }, clockTime(i.lastHeartbeatAt, { ms: false })),
         i.terminationReason ? `${i.terminationReason}${i.forced ? ' (forced)' : ''}` : '—',
       ]),
     ),

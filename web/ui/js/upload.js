@@ -193,6 +193,7 @@ async function showResult(card) {
     }
     photo.append(faceLayer(result));
     card.el.dataset.label = detail.label ?? '';
+    card.el.dataset.result = 'shown';
     const took = detail.timings?.totalMs;
     body.replaceChildren(
       h('p', {}, h('strong', {}, detail.label ?? '—'), h('span', { class: 'muted' }, ` · ${result.faces.length} face${result.faces.length === 1 ? '' : 's'} · ${duration(took)}`)),
