@@ -8,15 +8,14 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { makeTempDir, type TempDir } from '../support/tempDir.ts';
-import { launchBrowser, openPage, pagesOrigin, samplePhoto, screenshot, startFacefleet, type FacefleetServer, type PagesOrigin, type WatchedPage } from '../support/browser.ts';
+import { demoPhoto, startFacefleet, type FacefleetProcess } from '../support/facefleetProcess.ts';
+import { launchBrowser, openPage, pagesOrigin, screenshot, type PagesOrigin, type WatchedPage } from '../support/browser.ts';
 
 /** sample1.jpg (144 kB) fits, sample6.jpg (302 kB) does not. */
 const MAX_UPLOAD_BYTES = 200_000;
 
 describe('given a facefleet that accepts uploads up to 200 kB', { timeout: 120_000 }, () => {
-  let dir: TempDir;
-  let server: FacefleetServer;
+  let server: FacefleetProcess;
   let origin: PagesOrigin;
   let browser: Browser;
   const pages: WatchedPage[] = [];
@@ -29,8 +28,7 @@ describe('given a facefleet that accepts uploads up to 200 kB', { timeout: 120_0
   };
 
   before(async () => {
-    dir = makeTempDir('browser-errors');
-    server = await startFacefleet(dir.path, { FACEFLEET_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), FACEFLEET_CAP: '1' });
+    server = await startFacefleet({ env: { FACEFLEET_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), FACEFLEET_CAP: '1' } });
     origin = await pagesOrigin(server.url);
     browser = await launchBrowser();
   });
@@ -39,7 +37,7 @@ describe('given a facefleet that accepts uploads up to 200 kB', { timeout: 120_0
     await browser?.close();
     await origin?.close();
     await server?.stop();
-    await dir?.cleanup();
+    server?.cleanup();
     for (const { problems } of pages) assert.deepEqual(problems, [], 'the pages logged no errors and asked no other origin');
   });
 
@@ -47,7 +45,7 @@ describe('given a facefleet that accepts uploads up to 200 kB', { timeout: 120_0
     const page = await open('/');
     await page.locator('#file-input').setInputFiles([
       { name: 'x.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is not a photo\n') },
-      { name: 'sample6.jpg', mimeType: 'image/jpeg', buffer: readFileSync(samplePhoto(6)) },
+      { name: 'sample6.jpg', mimeType: 'image/jpeg', buffer: readFileSync(demoPhoto(6)) },
     ]);
     await page.waitForFunction(() => document.querySelectorAll('li.card[data-state="refused"]').length === 2, null, { timeout: 20_000 });
     const text = await page.locator('li.card[data-file-name="x.jpg"] .alert').textContent();
@@ -94,7 +92,7 @@ describe('given a facefleet that accepts uploads up to 200 kB', { timeout: 120_0
   test('when an example and then the person are deleted, then the gallery is empty again', async () => {
     const page = await open('/gallery.html');
     const card = page.locator('li.person[data-name="Lin"]');
-    await card.locator('input[type=file]').setInputFiles(samplePhoto(1));
+    await card.locator('input[type=file]').setInputFiles(demoPhoto(1));
     await card.locator('.example img').waitFor({ timeout: 30_000 });
     assert.match((await card.locator('[data-role="person-status"]').textContent()) ?? '', /Added 1 photo/);
 

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { makeTempDir, type TempDir } from '../support/tempDir.ts';
-import { launchBrowser, openPage, pagesOrigin, samplePhoto, screenshot, startFacefleet, type FacefleetServer, type PagesOrigin, type WatchedPage } from '../support/browser.ts';
+import { demoPhoto, startFacefleet, type FacefleetProcess } from '../support/facefleetProcess.ts';
+import { launchBrowser, openPage, pagesOrigin, screenshot, type PagesOrigin, type WatchedPage } from '../support/browser.ts';
 
 /** The person enrolled from each demo photo: the largest face in it, which also names the photo. */
 const people = [
@@ -28,8 +28,7 @@ const fastFleet = {
 };
 
 describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, () => {
-  let dir: TempDir;
-  let server: FacefleetServer;
+  let server: FacefleetProcess;
   let origin: PagesOrigin;
   let browser: Browser;
   const pages: WatchedPage[] = [];
@@ -43,8 +42,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
   };
 
   before(async () => {
-    dir = makeTempDir('browser');
-    server = await startFacefleet(dir.path, fastFleet);
+    server = await startFacefleet({ env: fastFleet });
     origin = await pagesOrigin(server.url);
     browser = await launchBrowser();
   });
@@ -53,7 +51,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
     await browser?.close();
     await origin?.close();
     await server?.stop();
-    await dir?.cleanup();
+    server?.cleanup();
     for (const { problems } of pages) assert.deepEqual(problems, [], 'the pages logged no errors and asked no other origin');
   });
 
@@ -65,7 +63,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
       await page.getByRole('button', { name: 'Add person' }).click();
       const card = page.locator(`li.person[data-name="${name}"]`);
       await card.waitFor();
-      await card.locator('input[type=file]').setInputFiles(samplePhoto(photo));
+      await card.locator('input[type=file]').setInputFiles(demoPhoto(photo));
       // The first enrolment loads the face model in the web process.
       await card.locator('.example img').waitFor({ timeout: 60_000 });
       const loaded = await card.locator('.example img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0);
@@ -82,7 +80,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
 
     const page = await open('/');
     await page.locator('#live-status[data-live="on"]').waitFor();
-    await page.locator('#file-input').setInputFiles(people.map((p) => samplePhoto(p.photo)));
+    await page.locator('#file-input').setInputFiles(people.map((p) => demoPhoto(p.photo)));
     assert.equal(await page.locator('li.card').count(), 3);
 
     // The state follows the stream: a card is seen in a non-final state before it is done.
@@ -115,7 +113,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
     assert.equal(await chart.locator('polyline[data-series="visible"]').count(), 1);
 
     await inspector.waitForFunction(() => {
-      const rows = [...document.querySelectorAll('#instances tr[data-id]')];
+      const rows = Array.from(document.querySelectorAll("#instances tr[data-id]"));
       return rows.length >= 2 && rows.every((r) => r.getAttribute('data-state') === 'terminated');
     }, null, { timeout: 30_000 });
     assert.equal(await inspector.locator('#jobs tr[data-state="done"]').count(), 3);

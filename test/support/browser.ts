@@ -14,11 +14,9 @@ import Koa from 'koa';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { serveStatic } from '../../web/static.ts';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const uiDir = join(repoRoot, 'web', 'ui');
 export const screenshotDir = join(repoRoot, 'test-artifacts', 'screenshots');
-/** The demo photos shipped with @vladmandic/face-api: each shows different people. */
-export const samplePhoto = (n: number) => join(repoRoot, 'node_modules', '@vladmandic', 'face-api', 'demo', `sample${n}.jpg`);
 
 /** Starts headless chromium (CHROMIUM_PATH or Debian's /usr/bin/chromium). */
 export function launchBrowser(): Promise<Browser> {
@@ -126,54 +124,3 @@ export async function pagesOrigin(apiUrl: string): Promise<PagesOrigin> {
   };
 }
 
-export interface FacefleetServer {
-  url: string;
-  /** Everything the process printed, for a failure message. */
-  output(): string;
-  /** SIGTERM, then waits for the exit (SIGKILL after `graceMs`). */
-  stop(graceMs?: number): Promise<void>;
-}
-
-/**
- * Starts `facefleet start` as a child process on a free port with `dataDir`, FACEFLEET_* settings
- * from `env`, and resolves once it prints its address. (A stand-in until test/support has a shared
- * harness for the whole system.)
- */
-export async function startFacefleet(dataDir: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<FacefleetServer> {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'facefleet.js'), 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`facefleet did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /facefleet listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        done(match[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`facefleet exited (${code}) before listening:\n${output}`));
-    });
-  });
-  return {
-    url,
-    output: () => output,
-    async stop(graceMs = 15_000) {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
