@@ -141,7 +141,12 @@ export function v1Transport(options: TransportOptions): Transport {
     if (resolve) {
       waiting.delete(job.id);
       resolve(job);
-    } else finals.set(job.id, job);
+    } else {
+      // Finals of jobs not (yet) ours: kept for a submit still waiting for its 202; other
+      // clients' jobs also pass by, so only the most recent ones are kept.
+      finals.set(job.id, job);
+      if (finals.size > 10_000) finals.delete(finals.keys().next().value!);
+    }
   };
 
   const lookUp = async (id: string): Promise<FinalJob | undefined> => {

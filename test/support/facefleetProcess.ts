@@ -247,13 +247,14 @@ export function watchFleet(url: string, everyMs = 250) {
       stopped = true;
       await loop;
     },
-    /** One line per change of the alive count: `t=1.2s alive=3 {polling:2,working:1}`. */
+    /** One line per change of the fleet's states: `t=1.2s alive=3 {"polling":2,"working":1}`. */
     timeline(): string[] {
       const lines: string[] = [];
-      let last = -1;
+      let last = '';
       for (const s of samples) {
-        if (s.alive === last) continue;
-        last = s.alive;
+        const key = JSON.stringify(Object.entries(s.states).filter(([state]) => state !== 'terminated').sort());
+        if (key === last) continue;
+        last = key;
         lines.push(`t=${(s.t / 1000).toFixed(1)}s alive=${s.alive} ${JSON.stringify(s.states)}`);
       }
       return lines;

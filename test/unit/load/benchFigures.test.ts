@@ -48,7 +48,7 @@ describe('given printed output', () => {
     assert.deepEqual(aligned!.rows[0], ['ssd detect + describe / photo', '12.5 ms', '80.0', '4.1×']);
     assert.equal(aligned!.rows.length, 2);
     assert.deepEqual(markdown, { header: ['Figure', 'Value'], rows: [['p50', '3 ms']] });
-    assert.match(printedTableMarkdown(aligned!), /^\|  \| ours p50 \| ours \/s \| speed-up \|\n\|---\|---\|---\|---\|\n\| ssd detect/);
+    assert.match(printedTableMarkdown(aligned!), /^\| {2}\| ours p50 \| ours \/s \| speed-up \|\n\|---\|---\|---\|---\|\n\| ssd detect/);
   });
   it('when lines state targets, then they are kept', () => {
     assert.deepEqual(targetLines(printed), ['peak RSS: 300 MB (target < 400): ok']);

@@ -1,6 +1,7 @@
 /**
  * A 10,000-event instance stream appended through `propose` (the services' only way to write):
- * its replay ends exactly in the stored read model row, and replaying it stays fast.
+ * its replay ends exactly in the stored read model row. (Replay speed is measured by
+ * test/bench/eventsBench.ts, not asserted here: a loaded CI machine would make it flaky.)
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -53,9 +54,7 @@ describe('given a 10,000-event stream appended through propose', () => {
       }
       const history = await readHistory(store, stream);
       assert.equal(history.events.length, total);
-      const started = performance.now();
       const replayed = replayHistory(history);
-      const ms = performance.now() - started;
       assert.deepEqual(replayed.problems, []);
       const row = await store.get('instance', id);
       assert.ok(row);
@@ -64,7 +63,6 @@ describe('given a 10,000-event stream appended through propose', () => {
       assert.equal(row.state, replayed.final.state);
       assert.deepEqual(row.context, replayed.final.context);
       assert.deepEqual(row.context, known?.context);
-      assert.ok(ms < 1000, `replay of ${total} events took ${ms.toFixed(0)} ms`);
     } finally {
       await store.close();
       await dir.cleanup();
