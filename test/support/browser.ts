@@ -90,9 +90,11 @@ export async function pagesOrigin(apiUrl: string): Promise<PagesOrigin> {
     if (!ctx.path.startsWith('/v1/') && ctx.path !== '/healthz') return next();
     ctx.respond = false;
     await new Promise<void>((done) => {
+      let answered = false;
       const upstream = httpRequest(
         { hostname: api.hostname, port: api.port, method: ctx.method, path: ctx.url, headers: { ...ctx.req.headers, host: api.host } },
         (answer) => {
+          answered = true;
           ctx.res.writeHead(answer.statusCode ?? 502, answer.headers);
           ctx.res.flushHeaders();
           answer.pipe(ctx.res);
@@ -101,9 +103,14 @@ export async function pagesOrigin(apiUrl: string): Promise<PagesOrigin> {
         },
       );
       upstream.on('error', () => {
-        if (!ctx.res.headersSent) ctx.res.writeHead(502, { 'content-type': 'application/json' });
-        ctx.res.end(JSON.stringify({ error: { code: 'bad-gateway', message: 'facefleet could not be reached.' } }));
-        done();
+        // facefleet answers a too large body early and closes: the write fails (EPIPE) while its
+        // answer is on the way. Give the answer a moment before calling it a gateway failure.
+        setTimeout(() => {
+          if (answered) return;
+          if (!ctx.res.headersSent) ctx.res.writeHead(502, { 'content-type': 'application/json' });
+          ctx.res.end(JSON.stringify({ error: { code: 'bad-gateway', message: 'facefleet could not be reached.' } }));
+          done();
+        }, 500);
       });
       ctx.res.on('close', () => upstream.destroy());
       ctx.req.pipe(upstream);
