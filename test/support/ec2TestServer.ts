@@ -23,6 +23,8 @@ export interface Ec2TestServerOptions {
   env?: Record<string, string>;
   /** SIGTERM → SIGKILL grace, ms (default 5000). */
   graceMs?: number;
+  /** Environment of one instance (after its user data), e.g. credentials of its own as an instance profile gives. */
+  instanceEnv?: (providerId: string) => Record<string, string>;
   /** Where instance output goes (default: discarded). */
   onOutput?: (providerId: string, line: string) => void;
 }
@@ -45,8 +47,8 @@ export interface Ec2TestServer {
   endpoint: string;
   /** The IMDS base URL an instance sees. */
   imdsEndpointFor(providerId: string): string;
-  /** Every API call received: action and its flattened parameters. */
-  readonly calls: Array<{ action: string; params: Record<string, string> }>;
+  /** Every API call received: action, its flattened parameters, and the caller's access key id (from the signature). */
+  readonly calls: Array<{ action: string; params: Record<string, string>; accessKeyId?: string }>;
   instances(): TestInstance[];
   /** The next `times` calls of `action` fail with this EC2 error code (HTTP 400, or 503 for throttling). */
   failNext(action: string, code: string, options?: { times?: number; message?: string; status?: number }): void;
@@ -125,7 +127,13 @@ export async function startEc2TestServer(options: Ec2TestServerOptions): Promise
     if (!file) throw new Error('the EC2 test server needs a command');
     const child = spawn(file, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env, ...instance.env, FACEFLEET_IMDS_ENDPOINT: `${endpoint}/imds/${instance.providerId}` },
+      env: {
+        ...process.env,
+        ...options.env,
+        ...instance.env,
+        ...options.instanceEnv?.(instance.providerId),
+        FACEFLEET_IMDS_ENDPOINT: `${endpoint}/imds/${instance.providerId}`,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     instance.process = child;
@@ -234,7 +242,8 @@ export async function startEc2TestServer(options: Ec2TestServerOptions): Promise
       if (metadata) return imds(request, response, metadata[1] as string, metadata[2] as string);
       const params = Object.fromEntries(new URLSearchParams(await readBody(request)));
       const action = params.Action ?? '';
-      calls.push({ action, params });
+      const accessKeyId = /Credential=([^/,\s]+)\//.exec(request.headers.authorization ?? '')?.[1];
+      calls.push({ action, params, ...(accessKeyId ? { accessKeyId } : {}) });
       const injected = failures.get(action)?.shift();
       if (injected) return fail(response, injected.status, injected.code, injected.message);
       switch (action) {
