@@ -62,6 +62,15 @@ const baseSchema = z
     classicTimeoutSeconds: num(0, 3600, true).default(120),
     /** When set, the API asks for it (secret: masked when printed). */
     apiKey: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
+    /** Browser origins allowed to call the API (CORS); absent: none. A comma-separated list in the environment. */
+    corsOrigins: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+        z.array(z.string().regex(/^https?:\/\/[^/\s?#@]+$/i, { error: 'must be origins like https://example.com:8443 (scheme, host and port only)' }), {
+          error: 'must be a list of origins',
+        }),
+      )
+      .optional(),
     aws: awsSchema.default({ region: 'us-east-1', endpoints: {}, names: {} }),
   })
   .strict();
@@ -96,7 +105,7 @@ export class ConfigError extends Error {
 
 const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
 const numericKeys = new Set<string>(
-  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'aws'].includes(k)),
+  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'aws'].includes(k)),
 );
 
 /** camelCase → FACEFLEET_CAMEL_CASE. */

@@ -1,6 +1,6 @@
 /**
- * The Koa app: a thin edge over the services. The first middleware maps errors to JSON; then one
- * router per resource; then the static files of web/public. It does not listen: the composition root
+ * The Koa app: a thin edge over the services. Security headers and CORS first (security.ts), then
+ * the middleware that maps errors to JSON, the API key (auth.ts), one router per resource; then the static pages of web/ui (upload, gallery, inspector). It does not listen: the composition root
  * (`facefleet start`) does, and tests drive `app.callback()`.
  */
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import type { ApiServices } from '../services/api.ts';
 import type { WebConfig } from './config.ts';
+import { createAuth } from './auth.ts';
 import { errorMiddleware, type ErrorLogger } from './errors.ts';
 import { classicRouter } from './routes/classic.ts';
 import { galleryRouter } from './routes/gallery.ts';
@@ -16,6 +17,7 @@ import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { streamRouter } from './routes/stream.ts';
 import { systemRouter } from './routes/system.ts';
+import { crossOrigin, inlineScriptHashes, securityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
 
 export interface AppOptions {
@@ -25,7 +27,7 @@ export interface AppOptions {
   maxFiles?: number;
   /** How long `POST /` waits for its job (default 120 s). */
   classicTimeoutMs?: number;
-  /** The static files served at `/` (default web/public). */
+  /** The static files served at `/` (default web/ui). */
   publicDir?: string;
   /** Where multipart temp files go (default <os tmp>/facefleet-uploads). */
   uploadDir?: string;
@@ -33,9 +35,16 @@ export interface AppOptions {
   sseHeartbeatMs?: number;
   /** Where unexpected errors are reported (default: console.error, one line and the stack). */
   logError?: ErrorLogger;
+  /** When set, writes and /v1 reads need it (see auth.ts); default: open. */
+  apiKey?: string | undefined;
+  /** Origins (`https://host[:port]`) allowed to call the API from a browser; default: none (CORS off). */
+  corsOrigins?: readonly string[] | undefined;
 }
 
-export const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
+export const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'ui');
+
+/** Short page addresses: `/inspector` is the inspector page, `/gallery` the gallery page. */
+const pageAliases: Record<string, string> = { '/inspector': '/inspector.html', '/gallery': '/gallery.html' };
 
 const goneCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
@@ -65,7 +74,15 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     else console.error('facefleet web:', error);
   });
 
+  const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;
+  const auth = createAuth({ apiKey: options.apiKey });
+  // Outside the error middleware: their headers must survive it turning a failure into JSON.
+  app.use(securityHeaders({ inlineScriptHashes: inlineScriptHashes(publicDir) }));
+  app.use(crossOrigin({ origins: options.corsOrigins ?? [] }));
   app.use(errorMiddleware(logError));
+  app.use(auth.middleware);
+  app.use(auth.router.routes());
+  app.use(auth.router.allowedMethods());
   // No allowedMethods for `/`: a GET of `/` is the static upload page, not a 405.
   app.use(classicRouter(services, config).routes());
   for (const router of [
@@ -78,6 +95,11 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
-  app.use(serveStatic(options.publicDir ?? DEFAULT_PUBLIC_DIR));
+  app.use(async (ctx, next) => {
+    const page = pageAliases[ctx.path];
+    if (page && (ctx.method === 'GET' || ctx.method === 'HEAD')) ctx.path = page;
+    await next();
+  });
+  app.use(serveStatic(publicDir));
   return app;
 }

@@ -9,6 +9,7 @@ import type { Gallery, RecognitionResult } from '../../model/index.ts';
 import { NotFoundError, streamName, type JobEventData, type NewEvent, type StreamState } from '../../machines/index.ts';
 import type { JobContext } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
+import { faults } from '../faults.ts';
 import { blobKeys } from '../keys.ts';
 import { parseMessage, requestMessage, type ResponseMessage } from '../messages.ts';
 import { propose } from '../streams.ts';
@@ -162,7 +163,9 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
     }
     const gallery = await deps.gallery();
     const options = { detector: context.detector, ...(deps.threshold === undefined ? {} : { threshold: deps.threshold }) };
-    result = await Promise.race([deps.recognizer.recognize(bytes, gallery, options), aborted(signal)]);
+    // Fault injection (FACEFLEET_FAULTS, tests only; a no-op otherwise): a poison image, a stalled attempt.
+    const recognition = faults.beforeRecognition(bytes, attempt).then(() => deps.recognizer.recognize(bytes, gallery, options));
+    result = await Promise.race([recognition, aborted(signal)]);
   } catch (error) {
     if (signal.aborted) return release(deps, message, started, attempt);
     const code = (error as { code?: unknown }).code;

@@ -10,6 +10,7 @@ import type { Blobs, Compute, EventStore, Queue, QueueMessage } from '../../adap
 import type { Gallery } from '../../model/index.ts';
 import type { InstanceEventData, NewEvent } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
+import { faults } from '../faults.ts';
 import { InstanceReporter } from './instanceReporter.ts';
 import { LifecycleEmitter } from './lifecycle.ts';
 import { processMessage, type JobOutcome, type Recognizer } from './processMessage.ts';
@@ -134,7 +135,8 @@ export class Worker extends LifecycleEmitter {
     const everyMs = heartbeatSeconds * 1000;
     this.heartbeat = setInterval(() => {
       const held = this.current;
-      if (held) {
+      // Fault injection (slow-job-ms): a stalled attempt lets its lease run out.
+      if (held && !faults.leaseExtensionSuspended()) {
         this.deps.requests.changeVisibility(held.receiptHandle, visibilityTimeoutSeconds).catch((error: unknown) => {
           this.emit('error', { error, context: 'extend visibility' });
         });
@@ -260,6 +262,11 @@ export class Worker extends LifecycleEmitter {
       if (reason === 'idle' || reason === 'shutdown' || reason === 'error') {
         const why = reason === 'idle' ? 'idle' : 'shutdown';
         this.emit('terminating', { reason: why });
+        if (faults.hangOnTerminate) {
+          // Fault injection (hang-on-terminate): say goodbye halfway and never exit.
+          await this.reporter.reportIfAllowed([this.event('InstanceTerminating', { reason: why })]);
+          await faults.hang();
+        }
         await this.reporter.reportIfAllowed([this.event('InstanceTerminating', { reason: why }), this.event('InstanceTerminated', { by: 'self' })]);
       } else {
         this.emit('terminating', { reason: 'disowned' });

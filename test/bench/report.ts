@@ -29,11 +29,37 @@ interface BenchRun {
   json?: unknown;
 }
 
+/**
+ * How a bench script takes `--json`, read from its source: `file` when it takes a file name
+ * (`--json <file>`), `stdout` when it is a boolean flag that prints the JSON, `none` otherwise.
+ */
+type JsonStyle = 'file' | 'stdout' | 'none';
+export function jsonStyleOf(source: string): JsonStyle {
+  if (/\bjson\s*:\s*\{\s*type\s*:\s*['"]boolean['"]/.test(source)) return 'stdout';
+  if (/\bjson\s*:\s*\{\s*type\s*:\s*['"]string['"]/.test(source) || /--json\s*[<[]?(file|out|path|\S+\.json)/.test(source)) return 'file';
+  return 'none';
+}
+
+/** The JSON document printed in some output: the first line opening `{` or `[` from which the rest parses. */
+export function jsonInOutput(text: string): unknown {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    if (!/^[{[]/.test(lines[i]!)) continue;
+    try {
+      return JSON.parse(lines.slice(i).join('\n'));
+    } catch {
+      // not from here
+    }
+  }
+  return undefined;
+}
+
 /** Runs one bench script; its stderr goes straight to ours, its stdout is echoed and kept. */
-function runBench(name: string, file: string, jsonPath: string | undefined, timeoutMs: number): Promise<BenchRun> {
+function runBench(name: string, file: string, json: JsonStyle, jsonPath: string, timeoutMs: number): Promise<BenchRun> {
   const started = performance.now();
+  const flags = json === 'file' ? ['--json', jsonPath] : json === 'stdout' ? ['--json'] : [];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...(jsonPath ? ['--json', jsonPath] : [])], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', file, ...flags], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
@@ -42,15 +68,15 @@ function runBench(name: string, file: string, jsonPath: string | undefined, time
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      let json: unknown;
-      if (jsonPath && existsSync(jsonPath)) {
+      let parsed: unknown;
+      if (json === 'file' && existsSync(jsonPath)) {
         try {
-          json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+          parsed = JSON.parse(readFileSync(jsonPath, 'utf8'));
         } catch {
-          json = undefined;
+          parsed = undefined;
         }
-      }
-      resolve({ name, file, code, durationMs: performance.now() - started, stdout, ...(json !== undefined ? { json } : {}) });
+      } else if (json === 'stdout') parsed = jsonInOutput(stdout);
+      resolve({ name, file, code, durationMs: performance.now() - started, stdout, ...(parsed !== undefined ? { json: parsed } : {}) });
     });
   });
 }
@@ -84,10 +110,9 @@ async function main(): Promise<void> {
   const runs: BenchRun[] = [];
   try {
     for (const bench of present) {
-      const source = readFileSync(bench.file, 'utf8');
-      const jsonPath = source.includes('--json') || /['"]json['"]\s*:/.test(source) ? tmp.file(`${bench.name}.json`) : undefined;
-      process.stderr.write(`\n=== bench ${bench.name}${jsonPath ? ' (--json)' : ''} ===\n`);
-      runs.push(await runBench(bench.name, bench.file, jsonPath, timeoutMs));
+      const style = jsonStyleOf(readFileSync(bench.file, 'utf8'));
+      process.stderr.write(`\n=== bench ${bench.name}${style === 'none' ? '' : ` (--json to ${style})`} ===\n`);
+      runs.push(await runBench(bench.name, bench.file, style, tmp.file(`${bench.name}.json`), timeoutMs));
     }
   } finally {
     await tmp.cleanup();
@@ -118,4 +143,4 @@ async function main(): Promise<void> {
   process.exitCode = runs.every((r) => r.code === 0) ? 0 : 1;
 }
 
-await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { demoPhoto, startFacefleet, type FacefleetProcess } from '../support/facefleetProcess.ts';
-import { launchBrowser, openPage, pagesOrigin, screenshot, type PagesOrigin, type WatchedPage } from '../support/browser.ts';
+import { launchBrowser, openPage, assertServesPages, screenshot, type WatchedPage } from '../support/browser.ts';
 
 /** The person enrolled from each demo photo: the largest face in it, which also names the photo. */
 const people = [
@@ -29,27 +29,25 @@ const fastFleet = {
 
 describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, () => {
   let server: FacefleetProcess;
-  let origin: PagesOrigin;
   let browser: Browser;
   const pages: WatchedPage[] = [];
   let inspector: Page;
 
   const open = async (path: string) => {
-    const watched = await openPage(browser, origin.url);
+    const watched = await openPage(browser, server.url);
     pages.push(watched);
-    await watched.page.goto(new URL(path, origin.url).href);
+    await watched.page.goto(new URL(path, server.url).href);
     return watched.page;
   };
 
   before(async () => {
     server = await startFacefleet({ env: fastFleet });
-    origin = await pagesOrigin(server.url);
+    await assertServesPages(server.url);
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
-    await origin?.close();
     await server?.stop();
     server?.cleanup();
     for (const { problems } of pages) assert.deepEqual(problems, [], 'the pages logged no errors and asked no other origin');

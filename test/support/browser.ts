@@ -1,18 +1,12 @@
 /**
  * What the browser tests share: Debian's chromium driven by playwright-core, a page that fails the
  * test on any console error or request that leaves the server (the pages work offline), screenshots
- * under test-artifacts/screenshots/, and the pages' origin — the facefleet server itself, or, while
- * `facefleet start` does not yet serve web/ui, a small front server that serves web/ui and passes
- * the API through to facefleet.
+ * under test-artifacts/screenshots/, and a check that facefleet serves the pages of web/ui.
  */
 import { mkdirSync } from 'node:fs';
-import { request as httpRequest, createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Koa from 'koa';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { serveStatic } from '../../web/static.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const uiDir = join(repoRoot, 'web', 'ui');
@@ -66,68 +60,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-export interface PagesOrigin {
-  url: string;
-  /** True when a front server had to serve web/ui (facefleet serves its own publicDir). */
-  fronted: boolean;
-  close(): Promise<void>;
+/** The pages are served by facefleet itself (web/ui): check that it does before driving them. */
+export async function assertServesPages(url: string): Promise<void> {
+  const probe = await fetch(new URL('/js/inspector.js', url));
+  await probe.body?.cancel();
+  if (!probe.ok) throw new Error(`facefleet at ${url} does not serve the pages of web/ui (GET /js/inspector.js → ${probe.status})`);
 }
-
-/**
- * Where the pages are: `apiUrl` itself when it serves web/ui's pages, else a front server on a free
- * port serving web/ui and passing /v1 and /healthz through to `apiUrl` (SSE included).
- */
-export async function pagesOrigin(apiUrl: string): Promise<PagesOrigin> {
-  const probe = await fetch(new URL('/js/inspector.js', apiUrl)).catch(() => undefined);
-  if (probe?.ok) {
-    await probe.body?.cancel();
-    return { url: apiUrl, fronted: false, close: async () => undefined };
-  }
-  await probe?.body?.cancel();
-  const api = new URL(apiUrl);
-  const app = new Koa();
-  app.use(async (ctx, next) => {
-    if (!ctx.path.startsWith('/v1/') && ctx.path !== '/healthz') return next();
-    ctx.respond = false;
-    await new Promise<void>((done) => {
-      let answered = false;
-      const upstream = httpRequest(
-        { hostname: api.hostname, port: api.port, method: ctx.method, path: ctx.url, headers: { ...ctx.req.headers, host: api.host } },
-        (answer) => {
-          answered = true;
-          ctx.res.writeHead(answer.statusCode ?? 502, answer.headers);
-          ctx.res.flushHeaders();
-          answer.pipe(ctx.res);
-          answer.on('end', done);
-          answer.on('close', done);
-        },
-      );
-      upstream.on('error', () => {
-        // facefleet answers a too large body early and closes: the write fails (EPIPE) while its
-        // answer is on the way. Give the answer a moment before calling it a gateway failure.
-        setTimeout(() => {
-          if (answered) return;
-          if (!ctx.res.headersSent) ctx.res.writeHead(502, { 'content-type': 'application/json' });
-          ctx.res.end(JSON.stringify({ error: { code: 'bad-gateway', message: 'facefleet could not be reached.' } }));
-          done();
-        }, 500);
-      });
-      ctx.res.on('close', () => upstream.destroy());
-      ctx.req.pipe(upstream);
-    });
-  });
-  app.use(serveStatic(uiDir));
-  const server: Server = createServer(app.callback());
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    fronted: true,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
-}
-

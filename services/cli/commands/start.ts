@@ -21,7 +21,10 @@ is printed at start (secrets masked); a bad value stops start-up with one line n
 Keys: backend host port dataDir cap jobsPerInstance emptyPollsToIdle emptyPollsToTerminate
 pollWaitSeconds visibilityTimeoutSeconds heartbeatSeconds maxReceives maxAttempts supervisorTickMs
 terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds maxUploadBytes maxFiles maxPixels
-detector threshold modelThreads classicTimeoutSeconds apiKey aws{region,endpoints,names}
+detector threshold modelThreads classicTimeoutSeconds apiKey corsOrigins aws{region,endpoints,names}
+
+Listening beyond localhost (a --host other than 127.0.0.1, ::1 or localhost) without an apiKey
+prints a warning: anyone who can reach the port could then use the whole API.
 `;
 
 interface StartFlags {
@@ -62,6 +65,14 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** The start-up warning for listening beyond localhost without an API key. */
+export function exposureWarning(host: string): string {
+  return (
+    `facefleet: WARNING: listening on ${host}, beyond localhost, without an API key: anyone who can reach this port ` +
+    'can submit jobs, change the gallery and read every upload. Set apiKey (FACEFLEET_API_KEY) or listen on 127.0.0.1.'
+  );
+}
+
 const command: Command = {
   name: 'start',
   summary: 'Start the web tier and the self-scaling worker fleet',
@@ -86,6 +97,7 @@ const command: Command = {
     const runtime = await createRuntime(config, { role: 'main' });
     const { createApiServices } = await import('../../api.ts');
     const { createApp } = await import('../../../web/app.ts');
+    const { hardenServer, listensBeyondLocalhost, serverOptions } = await import('../../../web/security.ts');
     const { createSupervisor } = await import('../../supervisor/supervisor.ts');
 
     const services = createApiServices({
@@ -108,6 +120,8 @@ const command: Command = {
       maxUploadBytes: config.maxUploadBytes,
       maxFiles: config.maxFiles,
       classicTimeoutMs: config.classicTimeoutSeconds * 1000,
+      apiKey: config.apiKey,
+      corsOrigins: config.corsOrigins,
     });
 
     const supervisor = createSupervisor({
@@ -127,7 +141,8 @@ const command: Command = {
       log: (line) => log(`supervisor: ${line}`),
     });
 
-    const server = createServer(app.callback());
+    // Slow clients are timed out (headers 10 s, whole request 2 min); broken HTTP gets a JSON 4xx.
+    const server = hardenServer(createServer(serverOptions(), app.callback()));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -140,6 +155,7 @@ const command: Command = {
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     process.stdout.write(`facefleet listening on http://${host}:${address.port}\n`);
+    if (listensBeyondLocalhost(config.host) && !config.apiKey) process.stderr.write(`${exposureWarning(config.host)}\n`);
 
     let stopping: Promise<void> | undefined;
     const stop = (signal: string) => {

@@ -34,9 +34,17 @@ describe('given the default public folder', () => {
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
     const html = await response.text();
-    assert.match(html, /<form id="upload">/);
+    assert.match(html, /id="dropzone"/);
     assert.match(html, /name="file"/);
     assert.equal((await fetch(`${bench.url}/index.html`, { method: 'HEAD' })).status, 200);
+  });
+
+  it('when GET /inspector and /gallery then their pages', async () => {
+    for (const [path, title] of [['/inspector', /Inspector/], ['/gallery', /Gallery/]] as const) {
+      const response = await fetch(`${bench.url}${path}`);
+      assert.equal(response.status, 200, path);
+      assert.match(await response.text(), title);
+    }
   });
 
   it('when GET /healthz then { ok: true }', async () => {

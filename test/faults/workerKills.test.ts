@@ -1,0 +1,116 @@
+/**
+ * Fault: worker processes killed with SIGKILL at random moments of a run (real `facefleet start`,
+ * real workers, the real model). Every job must reach done exactly once — one JobCompleted per
+ * stream, one result blob with the right name — none lost, none stuck, and the supervisor must
+ * request a new instance after every kill. Short form 30 jobs / 3 kills; full 300 / 12.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { enrolDemoSubjects, eventually, listInstances, readModelsMatchReplay } from '../support/facefleetProcess.ts';
+import {
+  allSettled,
+  exactlyOnce,
+  facefleetPool,
+  figure,
+  isoMs,
+  jobCounts,
+  liveWorkers,
+  runSeed,
+  scale,
+  seededRandom,
+  stats,
+  submitMany,
+  withStore,
+} from './faultSupport.ts';
+
+const jobs = scale(30, 300);
+const kills = scale(3, 12);
+const cap = 2;
+
+interface Kill {
+  at: number;
+  instanceId: string;
+  pid: number;
+  state: string;
+  jobId: string | null;
+}
+
+describe(`given a fleet of ${cap} working through ${jobs} jobs`, { timeout: scale(240_000, 1_500_000) }, () => {
+  const pool = facefleetPool();
+  after(() => pool.cleanupAll());
+
+  it(`when workers are killed with SIGKILL ${kills} times at random moments, then every job is done exactly once and the dead are replaced`, async () => {
+    const random = seededRandom(runSeed());
+    const ff = await pool.start({ env: { FACEFLEET_CAP: String(cap) } });
+    await enrolDemoSubjects(ff.url);
+    const started = Date.now();
+    const submitted = await submitMany(ff.url, jobs, 'kill');
+    assert.equal(submitted.size, jobs);
+
+    // Random moments, spread over the run: after a random share (5–85 %) of the jobs is done,
+    // plus up to a second, a random live worker (booting, polling or working) is killed.
+    const points = Array.from({ length: kills }, () => 0.05 + random() * 0.8).sort((a, b) => a - b);
+    const done: Kill[] = [];
+    for (const point of points) {
+      await eventually(`${Math.ceil(point * jobs)} jobs done`, async () => (((await jobCounts(ff.url)).done ?? 0) >= point * jobs ? true : undefined), scale(180_000, 1_200_000), 100);
+      await new Promise((r) => setTimeout(r, random() * 1000));
+      const live = await eventually('a live worker to kill', async () => {
+        const workers = liveWorkers(ff.dataDir);
+        return workers.length ? workers : undefined;
+      }, 60_000, 50);
+      const victim = live[Math.floor(random() * live.length)]!;
+      const row = (await listInstances(ff.url)).find((r) => r.id === victim.instanceId);
+      process.kill(victim.pid, 'SIGKILL');
+      done.push({ at: Date.now(), ...victim, state: row?.state ?? 'unknown', jobId: row?.state === 'working' ? row.currentJobId : null });
+    }
+
+    const counts = await allSettled(ff.url, scale(180_000, 1_200_000));
+    const elapsedMs = Date.now() - started;
+    assert.deepEqual({ done: counts.done, failed: counts.failed ?? 0 }, { done: jobs, failed: 0 }, 'every job done, none failed, none stuck');
+
+    const check = await exactlyOnce(ff.dataDir, { jobIds: submitted.keys() });
+    assert.deepEqual(check.problems, [], 'exactly one JobCompleted and one result blob per job');
+
+    // Every killed instance is recorded as gone, and a new instance was requested after every kill.
+    const facts = await eventually('every killed instance to be recorded as gone', () =>
+      withStore(ff.dataDir, async (store) => {
+        const rows = await store.rows('instance');
+        const killed = await Promise.all(done.map(async (k) => ({ k, types: (await store.read(`instance-${k.instanceId}`)).map((e) => e.type) })));
+        if (killed.some(({ types }) => !types.includes('InstanceLost') && !types.includes('InstanceTerminated'))) return undefined;
+        const completedAt = await Promise.all(done.map(async (k) => {
+          if (!k.jobId) return undefined;
+          const completed = (await store.read(`job-${k.jobId}`)).find((e) => e.type === 'JobCompleted');
+          return completed ? Date.parse(completed.at) - k.at : undefined;
+        }));
+        return { rows, killed, completedAt };
+      }), 30_000);
+    for (const { k, types } of facts.killed) {
+      assert.ok(types.includes('InstanceLost'), `${k.instanceId} (killed while ${k.state}) is recorded lost: ${types.join(', ')}`);
+      assert.equal(types.at(-1), 'InstanceTerminated', `${k.instanceId} ends terminated`);
+    }
+    const requested = facts.rows.map((r) => ({ at: isoMs(r.context.requestedAt), booted: isoMs(r.context.bootedAt) }));
+    const replaced = done.map((k) => {
+      const next = requested.filter((r) => r.at > k.at).sort((a, b) => a.at - b.at)[0];
+      assert.ok(next, `a new instance was requested after the kill of ${k.instanceId}`);
+      return { requestMs: next.at - k.at, bootedMs: Number.isNaN(next.booted) ? undefined : next.booted - k.at };
+    });
+
+    for (const kind of ['job', 'instance'] as const) {
+      assert.deepEqual((await readModelsMatchReplay(ff.dataDir, kind)).mismatches, [], `${kind} read models equal their replay`);
+    }
+
+    figure('worker-kills', {
+      jobs,
+      kills: done.length,
+      killedWhile: done.reduce<Record<string, number>>((acc, k) => ({ ...acc, [k.state]: (acc[k.state] ?? 0) + 1 }), {}),
+      jobsRetried: check.retried,
+      maxAttempts: Math.max(...check.attempts),
+      instancesRequested: facts.rows.length,
+      elapsedS: Math.round(elapsedMs / 100) / 10,
+      jobsPerS: Math.round((jobs / elapsedMs) * 1000 * 100) / 100,
+      replacementRequestedMs: stats(replaced.map((r) => r.requestMs)),
+      replacementBootedMs: stats(replaced.flatMap((r) => (r.bootedMs === undefined ? [] : [r.bootedMs]))),
+      killedJobDoneAfterMs: stats(facts.completedAt.flatMap((v) => (v === undefined ? [] : [v]))),
+    });
+  });
+});

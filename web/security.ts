@@ -1,0 +1,208 @@
+/**
+ * The HTTP hardening that does not depend on a route: security headers on every response, CORS (off
+ * unless origins are configured), a guard against cross-site writes, the server's timeouts for slow
+ * clients, and a JSON answer for requests Node refuses before they reach Koa (broken HTTP, headers
+ * too large, too slow). The API key lives in auth.ts.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Server, ServerOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { join } from 'node:path';
+import type { Context, Middleware } from 'koa';
+
+/**
+ * The Content-Security-Policy for our own pages: everything from this origin only; scripts from files
+ * (plus the listed hashes of inline scripts the pages carry), no inline event handlers, no eval;
+ * images also from `blob:` (previews of chosen files) and `data:`; inline styles allowed because the
+ * pages set `style` attributes; never framed. Pure.
+ */
+export function contentSecurityPolicy(inlineScriptHashes: readonly string[] = []): string {
+  const scripts = ["'self'", ...inlineScriptHashes.map((h) => `'${h}'`)].join(' ');
+  return [
+    "default-src 'self'",
+    `script-src ${scripts}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' blob: data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * The `sha256-…` sources of every inline `<script>` (one without `src`) in the HTML files under `dir`,
+ * so a page's own inline module runs and an injected one does not. An unreadable folder has none.
+ */
+export function inlineScriptHashes(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.html'));
+  } catch {
+    return [];
+  }
+  const hashes = new Set<string>();
+  for (const name of names) {
+    let html: string;
+    try {
+      html = readFileSync(join(dir, name), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const match of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi)) {
+      if (/\bsrc\s*=/i.test(match[1] ?? '')) continue;
+      hashes.add(`sha256-${createHash('sha256').update(match[2] ?? '', 'utf8').digest('base64')}`);
+    }
+  }
+  return [...hashes].sort();
+}
+
+/** The headers every response carries, errors included. */
+export function securityHeaderSet(csp: string): Record<string, string> {
+  return {
+    'Content-Security-Policy': csp,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  };
+}
+
+/**
+ * Sets `headers` before the rest runs and again after it, because the error middleware (inside)
+ * clears the headers of a response it turns into an error.
+ */
+function alwaysSet(headers: () => Record<string, string>): Middleware {
+  return async (ctx, next) => {
+    const apply = () => {
+      if (!ctx.headerSent) for (const [name, value] of Object.entries(headers())) ctx.set(name, value);
+    };
+    apply();
+    try {
+      await next();
+    } finally {
+      apply();
+    }
+  };
+}
+
+/** Security headers on every response (the outermost middleware). */
+export function securityHeaders(options: { inlineScriptHashes?: readonly string[] } = {}): Middleware {
+  const headers = securityHeaderSet(contentSecurityPolicy(options.inlineScriptHashes));
+  return alwaysSet(() => headers);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** `scheme://host[:port]`, lower case; undefined when `value` is not such an origin. Pure. */
+export function normalizeOrigin(value: string): string | undefined {
+  const match = /^(https?):\/\/([^/\s?#@]+)$/i.exec(value.trim());
+  return match ? `${match[1]}://${match[2]}`.toLowerCase() : undefined;
+}
+
+function refuse(ctx: Context, status: number, code: string, message: string): void {
+  ctx.status = status;
+  ctx.type = 'application/json';
+  ctx.body = { error: { code, message } };
+}
+
+/**
+ * Cross-origin requests. With no `origins` the API answers no preflight and grants no origin (the
+ * browser keeps other sites out). With origins configured, each listed origin gets
+ * `Access-Control-Allow-Origin` and its preflights are answered (204); a preflight from any other
+ * origin is a 403. Either way a write (not GET/HEAD/OPTIONS) whose `Origin` is neither this server
+ * nor a listed origin is refused with 403 before anything runs: a page on another site cannot post
+ * to a facefleet on localhost.
+ */
+export function crossOrigin(options: { origins?: readonly string[] } = {}): Middleware {
+  const allowed = new Set((options.origins ?? []).map((o) => normalizeOrigin(o) ?? o));
+  const configured = allowed.size > 0;
+  return async (ctx, next) => {
+    const origin = ctx.get('Origin');
+    const normalized = origin === '' ? undefined : (normalizeOrigin(origin) ?? origin);
+    const listed = normalized !== undefined && allowed.has(normalized);
+    const corsHeaders = (): Record<string, string> => {
+      if (!configured) return {};
+      const headers: Record<string, string> = { Vary: 'Origin' };
+      if (listed && origin !== '') {
+        headers['Access-Control-Allow-Origin'] = origin;
+        headers['Access-Control-Expose-Headers'] = 'Location, X-Job-Id, WWW-Authenticate';
+      }
+      return headers;
+    };
+    const preflight = ctx.method === 'OPTIONS' && origin !== '' && ctx.get('Access-Control-Request-Method') !== '';
+    if (configured && preflight) {
+      for (const [name, value] of Object.entries(corsHeaders())) ctx.set(name, value);
+      if (!listed) return refuse(ctx, 403, 'forbidden', `The origin ${JSON.stringify(origin.slice(0, 200))} is not allowed; list it in corsOrigins.`);
+      ctx.set('Access-Control-Allow-Methods', 'GET, HEAD, POST, PUT, DELETE');
+      ctx.set('Access-Control-Allow-Headers', 'Content-Type, X-Api-Key, Authorization');
+      ctx.set('Access-Control-Max-Age', '600');
+      ctx.status = 204;
+      return;
+    }
+    if (!SAFE_METHODS.has(ctx.method) && normalized !== undefined && !listed && normalized !== `${ctx.protocol}://${ctx.host}`.toLowerCase()) {
+      ctx.set('Connection', 'close');
+      ctx.req.resume();
+      return refuse(ctx, 403, 'forbidden', `Writes from the origin ${JSON.stringify(origin.slice(0, 200))} are not accepted; list it in corsOrigins to allow it.`);
+    }
+    return alwaysSet(corsHeaders)(ctx, next);
+  };
+}
+
+/** True unless `host` is a loopback name or address (localhost, 127.x.x.x, ::1). Pure. */
+export function listensBeyondLocalhost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return !(h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1');
+}
+
+/**
+ * Slow clients: all headers within 10 s, the whole request (a 15 MB upload at ~1 Mbit/s) within
+ * 2 min, idle keep-alive sockets closed after 5 s; Node checks the first two every second. A
+ * response that takes long (the classic wait, SSE) is not affected: only receiving the request is.
+ */
+export const serverTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 5_000, checkEveryMs: 1_000 } as const;
+
+/** The options for `http.createServer` that carry the timeouts. */
+export function serverOptions(timeouts: Partial<typeof serverTimeouts> = {}): ServerOptions {
+  const t = { ...serverTimeouts, ...timeouts };
+  return { headersTimeout: t.headersTimeoutMs, requestTimeout: t.requestTimeoutMs, keepAliveTimeout: t.keepAliveTimeoutMs, connectionsCheckingInterval: t.checkEveryMs };
+}
+
+const clientErrorAnswers: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'headers-too-large', 'The request headers are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'The request took too long to arrive.'],
+  ERR_HTTP_HEADERS_TIMEOUT: [408, 'request-timeout', 'The request headers took too long to arrive.'],
+  HPE_INVALID_METHOD: [400, 'bad-request', 'The request method is not valid HTTP.'],
+  HPE_INVALID_URL: [400, 'bad-request', 'The request address is not valid.'],
+};
+
+/**
+ * Answers a request Node refused before Koa saw it (server 'clientError') with a JSON 4xx, the same
+ * shape as every other error, then closes the connection. A socket already gone is just destroyed.
+ */
+export function answerClientError(error: unknown, socket: Duplex): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, errorCode, message] = (typeof code === 'string' ? clientErrorAnswers[code] : undefined) ?? [400, 'bad-request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code: errorCode, message } });
+  const headers = { ...securityHeaderSet(contentSecurityPolicy()), 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' };
+  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status] ?? 'Bad Request';
+  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n${body}`);
+}
+
+/** Sets the slow-client timeouts (when the server was not created with `serverOptions`) and the JSON clientError answer. */
+export function hardenServer(server: Server, timeouts: Partial<typeof serverTimeouts> = {}): Server {
+  const t = { ...serverTimeouts, ...timeouts };
+  server.headersTimeout = t.headersTimeoutMs;
+  server.requestTimeout = t.requestTimeoutMs;
+  server.keepAliveTimeout = t.keepAliveTimeoutMs;
+  server.on('clientError', answerClientError);
+  return server;
+}
