@@ -10,6 +10,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
+import { discardBody } from './security.ts';
 
 export const SESSION_COOKIE = 'facefleet_session';
 const SESSION_TTL_SECONDS = 12 * 60 * 60;
@@ -89,11 +90,7 @@ function unauthorized(ctx: Context, verdict: Exclude<Verdict, 'ok'>): void {
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'application/json';
   ctx.body = { error: { code: 'unauthorized', message: messages[verdict] } };
-  // A body we will not read (an upload): answer, drop the rest, and close.
-  if (ctx.get('content-length') !== '' || ctx.get('transfer-encoding') !== '') {
-    ctx.set('Connection', 'close');
-    ctx.req.resume();
-  }
+  discardBody(ctx); // an upload we will not read
 }
 
 /** The API key check over one configuration. */

@@ -103,6 +103,26 @@ export function normalizeOrigin(value: string): string | undefined {
   return match ? `${match[1]}://${match[2]}`.toLowerCase() : undefined;
 }
 
+/** The most of a refused body read and dropped before the connection is cut instead. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * After refusing a request whose body was not read: read and drop the rest as it arrives, keeping
+ * the connection, so a client still sending (an upload refused by its Content-Length, its type or
+ * its key) gets to read the answer instead of a reset. Past `maxBytes` the connection is cut; a
+ * slow sender is bounded by the server's request timeout.
+ */
+export function discardBody(ctx: Context, maxBytes = DISCARD_LIMIT_BYTES): void {
+  const req = ctx.req;
+  if (req.complete) return;
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > maxBytes) req.socket.destroy();
+  });
+  req.resume();
+}
+
 function refuse(ctx: Context, status: number, code: string, message: string): void {
   ctx.status = status;
   ctx.type = 'application/json';
@@ -144,8 +164,7 @@ export function crossOrigin(options: { origins?: readonly string[] } = {}): Midd
       return;
     }
     if (!SAFE_METHODS.has(ctx.method) && normalized !== undefined && !listed && normalized !== `${ctx.protocol}://${ctx.host}`.toLowerCase()) {
-      ctx.set('Connection', 'close');
-      ctx.req.resume();
+      discardBody(ctx);
       return refuse(ctx, 403, 'forbidden', `Writes from the origin ${JSON.stringify(origin.slice(0, 200))} are not accepted; list it in corsOrigins to allow it.`);
     }
     return alwaysSet(corsHeaders)(ctx, next);

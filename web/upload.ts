@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Context } from 'koa';
 import { koaBody } from 'koa-body';
+import { discardBody } from './security.ts';
 import { PayloadTooLargeError, safeFileName, UnsupportedMediaTypeError, ValidationError, type UploadFile } from '../services/api.ts';
 
 export interface UploadSpec {
@@ -263,11 +264,7 @@ function translate(error: unknown, spec: UploadSpec): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/**
- * After refusing a body we have not read: close the connection once the answer is sent, and read
- * (and drop) what the client is still sending so it can receive the answer.
- */
+/** After refusing a body we have not read: drop the rest as it arrives, so the client still sending it reads the answer. */
 function refuseRest(ctx: Context): void {
-  ctx.set('Connection', 'close');
-  ctx.req.resume();
+  discardBody(ctx);
 }

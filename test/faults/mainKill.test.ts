@@ -127,6 +127,7 @@ describe('given a running fleet with v1 jobs queued and classic clients waiting'
       jobsAccepted: check.jobs,
       classicAnswered: answered.length,
       classicCutOff: cut.length,
+      cutOffErrors: [...new Set(cut.map((c) => (c.error ?? '').replace(/^Error: /, '').slice(0, 60)))],
       jobsRetried: check.retried,
       instancesAdopted: survivors,
       restartMs: stats(kills.map((k) => k.restartMs)),

@@ -2,7 +2,9 @@
  * Fault: worker processes killed with SIGKILL at random moments of a run (real `facefleet start`,
  * real workers, the real model). Every job must reach done exactly once — one JobCompleted per
  * stream, one result blob with the right name — none lost, none stuck, and the supervisor must
- * request a new instance after every kill. Short form 30 jobs / 3 kills; full 300 / 12.
+ * request a new instance after every kill. Every other kill targets a worker holding a job (when one
+ * does); the others hit any live worker, booting, polling or working. Short form 30 jobs / 3 kills;
+ * full 300 / 12. The victims and moments come from a seeded PRNG (FACEFLEET_FAULTS_SEED replays a run).
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -58,8 +60,12 @@ describe(`given a fleet of ${cap} working through ${jobs} jobs`, { timeout: scal
         const workers = liveWorkers(ff.dataDir);
         return workers.length ? workers : undefined;
       }, 60_000, 50);
-      const victim = live[Math.floor(random() * live.length)]!;
-      const row = (await listInstances(ff.url)).find((r) => r.id === victim.instanceId);
+      // Every other kill picks a worker that holds a job (when one does): those are the kills that cost an attempt.
+      const rows = await listInstances(ff.url);
+      const holding = done.length % 2 === 1 ? live.filter((w) => rows.some((r) => r.id === w.instanceId && r.state === 'working')) : [];
+      const candidates = holding.length ? holding : live;
+      const victim = candidates[Math.floor(random() * candidates.length)]!;
+      const row = rows.find((r) => r.id === victim.instanceId);
       process.kill(victim.pid, 'SIGKILL');
       done.push({ at: Date.now(), ...victim, state: row?.state ?? 'unknown', jobId: row?.state === 'working' ? row.currentJobId : null });
     }
@@ -88,6 +94,17 @@ describe(`given a fleet of ${cap} working through ${jobs} jobs`, { timeout: scal
       assert.ok(types.includes('InstanceLost'), `${k.instanceId} (killed while ${k.state}) is recorded lost: ${types.join(', ')}`);
       assert.equal(types.at(-1), 'InstanceTerminated', `${k.instanceId} ends terminated`);
     }
+    // A kill in the middle of a job cost that attempt: the job was requeued from the victim and done by another.
+    const hit = await withStore(ff.dataDir, async (store) => {
+      let n = 0;
+      for (const k of done) {
+        if (!k.jobId) continue;
+        const events = await store.read(`job-${k.jobId}`);
+        if (events.some((e) => e.type === 'JobRequeued' && (e.data as { instanceId?: string }).instanceId === k.instanceId)) n += 1;
+      }
+      return n;
+    });
+    if (done.some((k) => k.jobId)) assert.ok(hit >= 1, 'at least one kill cost a job its attempt');
     const requested = facts.rows.map((r) => ({ at: isoMs(r.context.requestedAt), booted: isoMs(r.context.bootedAt) }));
     const replaced = done.map((k) => {
       const next = requested.filter((r) => r.at > k.at).sort((a, b) => a.at - b.at)[0];
@@ -103,6 +120,7 @@ describe(`given a fleet of ${cap} working through ${jobs} jobs`, { timeout: scal
       jobs,
       kills: done.length,
       killedWhile: done.reduce<Record<string, number>>((acc, k) => ({ ...acc, [k.state]: (acc[k.state] ?? 0) + 1 }), {}),
+      killsThatCostAnAttempt: hit,
       jobsRetried: check.retried,
       maxAttempts: Math.max(...check.attempts),
       instancesRequested: facts.rows.length,

@@ -41,6 +41,8 @@ export interface AwsStack {
   start(options?: StartOptions): Promise<FacefleetProcess>;
   /** The worker instances' output, prefixed by provider id (for failure messages). */
   workerOutput(): string;
+  /** Runs a test body; when it throws, prints what every process of the stack said, then rethrows. */
+  explain<T>(body: () => Promise<T>): Promise<T>;
   /** The running worker process of a provider id. */
   instance(providerId: string): TestInstance | undefined;
   /** Stops every started facefleet, every instance, the servers; removes the temp dirs. */
@@ -112,6 +114,17 @@ export async function startAwsStack(options: AwsStackOptions = {}): Promise<AwsS
       return ff;
     },
     workerOutput: () => workerLines.join('\n'),
+    async explain(body) {
+      try {
+        return await body();
+      } catch (error) {
+        const lines = started.flatMap((ff, i) => [`── facefleet start #${i + 1} (${ff.url}) ──`, ...ff.output().split('\n').slice(-80)]);
+        lines.push('── EC2 test instances ──', ...ec2.instances().map((i) => `${i.providerId} ${i.tags['facefleet:instance']} ${i.state} exit=${String(i.exitCode)}`));
+        lines.push('── workers ──', ...workerLines.slice(-120));
+        process.stdout.write(`${lines.map((l) => `# ${l}`).join('\n')}\n`);
+        throw error;
+      }
+    },
     instance: (providerId) => ec2.instances().find((i) => i.providerId === providerId),
     async stop() {
       for (const ff of started) await ff.stop('SIGKILL').catch(() => undefined);
