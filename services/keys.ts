@@ -12,8 +12,11 @@ function checked(id: string): string {
 export const blobKeys = {
   /** The uploaded image of a job. */
   image: (jobId: string) => `images/${checked(jobId)}`,
-  /** The recognition result (JSON) of a job. */
-  result: (jobId: string) => `results/${checked(jobId)}.json`,
+  /**
+   * The recognition result (JSON) of one attempt of a job. Per attempt, so a late attempt whose
+   * completion the machine refuses can never overwrite the result JobCompleted points at.
+   */
+  result: (jobId: string, attempt: number) => `results/${checked(jobId)}/${Math.trunc(attempt)}.json`,
   /** The gallery document (subjects and their example descriptors). */
   gallery: () => 'gallery/gallery.json',
   /** The photo of one gallery example. */

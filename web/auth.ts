@@ -62,8 +62,8 @@ export function presentedKey(ctx: Context): string | undefined {
 
 /**
  * Whether a request needs the key: writes anywhere, reads under /v1 (the path compared decoded, in
- * lower case, with repeated slashes collapsed, as the router would match it). `/v1/session` does
- * its own check. Pure.
+ * lower case, with repeated slashes collapsed, as the router would match it). OPTIONS never does
+ * (it changes and shows nothing; preflights carry no key); `/v1/session` does its own check. Pure.
  */
 export function needsKey(method: string, rawPath: string): boolean {
   let path = rawPath;
@@ -73,8 +73,9 @@ export function needsKey(method: string, rawPath: string): boolean {
     // keep it raw: a path the router cannot decode matches no route either
   }
   path = path.toLowerCase().replace(/\/{2,}/g, '/');
-  if (path === '/v1/session') return false;
-  if (!SAFE_METHODS.has(method.toUpperCase())) return true;
+  const verb = method.toUpperCase();
+  if (path === '/v1/session' || verb === 'OPTIONS') return false; // OPTIONS changes and shows nothing (and preflights carry no key)
+  if (!SAFE_METHODS.has(verb)) return true;
   return path === '/v1' || path.startsWith('/v1/');
 }
 

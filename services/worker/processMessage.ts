@@ -177,7 +177,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
 
   const durationMs = Math.round(performance.now() - begun);
   const label = deps.recognizer.label(result);
-  const resultKey = blobKeys.result(jobId);
+  const resultKey = blobKeys.result(jobId, attempt);
   try {
     await deps.blobs.put(resultKey, Buffer.from(JSON.stringify({ jobId, label, ...result })), { contentType: 'application/json' });
   } catch (error) {
@@ -193,6 +193,8 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
   } satisfies JobEventData<'JobCompleted'>);
   const ok = await finish(completed);
   if (ok) await respond(deps, { jobId, state: 'done' });
+  // Refused: another worker owns the job now; this attempt's result is referenced by nothing.
+  else await deps.blobs.delete(resultKey).catch(() => undefined);
   await deps.requests.delete(message.receiptHandle);
   return ok ? { kind: 'done', jobId, attempt, label, durationMs } : { kind: 'skipped', jobId, reason: 'another worker took the job over' };
 }

@@ -23,7 +23,9 @@ describe('given the AWS resources provisioned on the emulators and six people en
     ff = await stack.start();
     await enrolDemoSubjects(ff.url);
   });
+  let fleet: ReturnType<typeof watchFleet> | undefined;
   after(async () => {
+    await fleet?.stop();
     await ff?.stop();
     await stack?.stop();
   });
@@ -34,58 +36,59 @@ describe('given the AWS resources provisioned on the emulators and six people en
     }
   });
 
-  it('8 photos through POST / at once are named, more than one instance runs, and each terminates itself', { timeout: 150_000 }, async () => {
-    const fleet = watchFleet(ff.url);
-    const uploads = Array.from({ length: 8 }, (_, i) => ({ photo: (i % 6) + 1, name: `photo-${i + 1}` }));
-    const answers = await Promise.all(uploads.map((u) => postClassic(ff.url, u.photo, `${u.name}.jpg`)));
-    for (const [i, answer] of answers.entries()) {
-      const u = uploads[i]!;
-      assert.equal(answer.status, 200, `${u.name}: ${answer.text}\n${stack.workerOutput()}`);
-      assert.equal(answer.text, `${u.name}:person${u.photo}`);
-    }
+  it('8 photos through POST / at once are named, more than one instance runs, and each terminates itself', { timeout: 150_000 }, () =>
+    stack.explain(async () => {
+      fleet = watchFleet(ff.url);
+      const uploads = Array.from({ length: 8 }, (_, i) => ({ photo: (i % 6) + 1, name: `photo-${i + 1}` }));
+      const answers = await Promise.all(uploads.map((u) => postClassic(ff.url, u.photo, `${u.name}.jpg`)));
+      for (const [i, answer] of answers.entries()) {
+        const u = uploads[i]!;
+        assert.equal(answer.status, 200, `${u.name}: ${answer.text}`);
+        assert.equal(answer.text, `${u.name}:person${u.photo}`);
+      }
 
-    const rows = await eventually(
-      'every instance to terminate after idling',
-      async () => {
-        const all = await listInstances(ff.url);
-        return all.length > 0 && all.every((r) => r.state === 'terminated') ? all : undefined;
-      },
-      60_000,
-    );
-    await fleet.stop();
-    process.stdout.write(`# scaling timeline on the AWS backend (cap ${cap}):\n${fleet.timeline().map((l) => `#   ${l}`).join('\n')}\n`);
-    assert.ok(rows.length > 1, `more than one instance ran (${rows.length})`);
-    assert.ok(fleet.maxAlive() > 1 && fleet.maxAlive() <= cap, `scaled out within the cap (${fleet.maxAlive()})`);
-    assert.equal(rows.reduce((n, r) => n + r.jobsDone, 0), 8, 'the instances did the 8 jobs');
-
-    const calls = stack.ec2.calls;
-    for (const row of rows) {
-      assert.equal(row.terminationReason, 'idle', `${row.id} terminated itself after idling`);
-      assert.equal(row.forced, false);
-      assert.ok(row.providerId?.startsWith('i-'), `${row.id} has an EC2 instance id (${row.providerId})`);
-      const providerId = row.providerId!;
-      // The worker asked IMDSv2 who it is: its boot event names the EC2 instance.
-      const booted = (await stack.store.read(`instance-${row.id}`)).find((e) => e.type === 'InstanceBooted');
-      assert.equal((booted?.data as { providerId?: string } | undefined)?.providerId, providerId);
-      // It was launched by the main process with its config in the user data…
-      const run = calls.find((c) => c.action === 'RunInstances' && parseUserDataEnv(Buffer.from(c.params.UserData ?? '', 'base64').toString('utf8')).FACEFLEET_INSTANCE_ID === row.id);
-      assert.equal(run?.accessKeyId, mainAccessKey, `${row.id} launched by the main process`);
-      const bootEnv = parseUserDataEnv(Buffer.from(run?.params.UserData ?? '', 'base64').toString('utf8'));
-      assert.equal(bootEnv.FACEFLEET_BACKEND, 'aws');
-      assert.equal(bootEnv.FACEFLEET_AWS_ENDPOINT_SQS, stack.fauxqs.endpoint);
-      assert.equal(bootEnv.FACEFLEET_AWS_ENDPOINT_DYNAMODB, stack.dynalite.endpoint);
-      // …and ended by itself: TerminateInstances on its own id, signed with its own credentials.
-      const terminations = calls.filter((c) => c.action === 'TerminateInstances' && c.params['InstanceId.1'] === providerId);
-      assert.deepEqual(
-        terminations.map((c) => c.accessKeyId),
-        [workerAccessKey(providerId)],
-        `${providerId} terminated once, by itself`,
+      const rows = await eventually(
+        'every instance to terminate after idling',
+        async () => {
+          const all = await listInstances(ff.url);
+          return all.length > 0 && all.every((r) => r.state === 'terminated') ? all : undefined;
+        },
+        60_000,
       );
-      const instance = stack.instance(providerId);
-      await eventually(`${providerId} to be terminated`, async () => (instance?.state === 'terminated' ? true : undefined), 15_000);
-      assert.equal(instance?.exitCode, 0, `${providerId}'s worker exited cleanly`);
-    }
-  });
+      await fleet.stop();
+      process.stdout.write(`# scaling timeline on the AWS backend (cap ${cap}):\n${fleet.timeline().map((l) => `#   ${l}`).join('\n')}\n`);
+      assert.ok(rows.length > 1, `more than one instance ran (${rows.length})`);
+      assert.ok(fleet.maxAlive() > 1 && fleet.maxAlive() <= cap, `scaled out within the cap (${fleet.maxAlive()})`);
+      assert.equal(rows.reduce((n, r) => n + r.jobsDone, 0), 8, 'the instances did the 8 jobs');
+
+      const calls = stack.ec2.calls;
+      for (const row of rows) {
+        assert.equal(row.terminationReason, 'idle', `${row.id} terminated itself after idling`);
+        assert.equal(row.forced, false);
+        assert.ok(row.providerId?.startsWith('i-'), `${row.id} has an EC2 instance id (${row.providerId})`);
+        const providerId = row.providerId!;
+        // The worker asked IMDSv2 who it is: its boot event names the EC2 instance.
+        const booted = (await stack.store.read(`instance-${row.id}`)).find((e) => e.type === 'InstanceBooted');
+        assert.equal((booted?.data as { providerId?: string } | undefined)?.providerId, providerId);
+        // It was launched by the main process with its config in the user data…
+        const run = calls.find((c) => c.action === 'RunInstances' && parseUserDataEnv(Buffer.from(c.params.UserData ?? '', 'base64').toString('utf8')).FACEFLEET_INSTANCE_ID === row.id);
+        assert.equal(run?.accessKeyId, mainAccessKey, `${row.id} launched by the main process`);
+        const bootEnv = parseUserDataEnv(Buffer.from(run?.params.UserData ?? '', 'base64').toString('utf8'));
+        assert.equal(bootEnv.FACEFLEET_BACKEND, 'aws');
+        assert.equal(bootEnv.FACEFLEET_AWS_ENDPOINT_SQS, stack.fauxqs.endpoint);
+        assert.equal(bootEnv.FACEFLEET_AWS_ENDPOINT_DYNAMODB, stack.dynalite.endpoint);
+        // …and ended by itself: TerminateInstances on its own id, signed with its own credentials.
+        const terminations = calls.filter((c) => c.action === 'TerminateInstances' && c.params['InstanceId.1'] === providerId);
+        assert.deepEqual(
+          terminations.map((c) => c.accessKeyId),
+          [workerAccessKey(providerId)],
+          `${providerId} terminated once, by itself`,
+        );
+        const instance = stack.instance(providerId);
+        await eventually(`${providerId} to be terminated`, async () => (instance?.state === 'terminated' ? true : undefined), 15_000);
+        assert.equal(instance?.exitCode, 0, `${providerId}'s worker exited cleanly`);
+      }
+    }));
 
   it('every job completed once, and every stored read model equals the replay of its stream', async () => {
     const jobs = await awsReadModelsMatchReplay(stack.store, 'job');

@@ -7,7 +7,7 @@
  * {skipped}).
  */
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually, listInstances, readModelsMatchReplay } from '../support/facefleetProcess.ts';
@@ -72,9 +72,10 @@ describe('given two idle workers and a visibility timeout shorter than the job',
       completedAfterMs: isoMs(completed!.at) - isoMs(start1!.at),
       lateAttemptRefusedAfterMs: isoMs(events.finished.at) - isoMs(start1!.at),
       jobCompletedEvents: types.filter((t) => t === 'JobCompleted').length,
-      // Known gap (reported): the late attempt writes results/<id>.json before its JobCompleted is refused.
-      resultBlobRewrittenByLateAttempt: statSync(join(ff.dataDir, 'blobs', 'results', `${jobId}.json`)).mtimeMs > isoMs(completed!.at) + 1000,
     });
+    // Results are stored per attempt: the refused late attempt removed its own and never touched the winner's.
+    const attempts = readdirSync(join(ff.dataDir, 'blobs', 'results', String(jobId))).sort();
+    assert.deepEqual(attempts, [`${(completed!.data as { attempt: number }).attempt}.json`]);
   });
 });
 

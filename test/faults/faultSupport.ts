@@ -199,14 +199,18 @@ export async function withStore<T>(dataDir: string, use: (store: StoreView) => P
   }
 }
 
-/** The result blobs in a data dir (`results/<jobId>.json`), by job id. */
-export function resultBlobs(dataDir: string): Map<string, { label: string }> {
+/** The result blobs in a data dir (`results/<jobId>/<attempt>.json`), by job id then attempt. */
+export function resultBlobs(dataDir: string): Map<string, Map<number, { label: string }>> {
   const dir = join(dataDir, 'blobs', 'results');
-  const out = new Map<string, { label: string }>();
+  const out = new Map<string, Map<number, { label: string }>>();
   if (!existsSync(dir)) return out;
-  for (const file of readdirSync(dir)) {
-    if (!file.endsWith('.json')) continue;
-    out.set(file.slice(0, -'.json'.length), JSON.parse(readFileSync(join(dir, file), 'utf8')) as { label: string });
+  for (const jobId of readdirSync(dir)) {
+    const attempts = new Map<number, { label: string }>();
+    for (const file of readdirSync(join(dir, jobId))) {
+      if (!file.endsWith('.json')) continue;
+      attempts.set(Number(file.slice(0, -'.json'.length)), JSON.parse(readFileSync(join(dir, jobId, file), 'utf8')) as { label: string });
+    }
+    out.set(jobId, attempts);
   }
   return out;
 }
@@ -217,7 +221,7 @@ export { ms as isoMs };
 /**
  * Checks that every job stream of the store (or `jobIds`) ended `done` exactly once: one
  * JobCompleted, the last event; its label the photo's person when the file name tells the photo
- * (unless `labels: false`: no gallery enrolled); one result blob whose label
+ * (unless `labels: false`: no gallery enrolled); the completed attempt's result blob, whose label
  * is the completed one. Resolves to the problems found (empty when all is well) and per-job facts.
  */
 export async function exactlyOnce(dataDir: string, options: { jobIds?: Iterable<string>; labels?: boolean } = {}): Promise<{ problems: string[]; jobs: number; retried: number; attempts: number[] }> {
@@ -241,8 +245,10 @@ export async function exactlyOnce(dataDir: string, options: { jobIds?: Iterable<
       const label = (completed[0]?.data as { label?: string } | undefined)?.label;
       const photo = photoOf(String(row?.context.fileName ?? ''));
       if (options.labels !== false && photo !== undefined && label !== `person${photo}`) problems.push(`${id}: label ${label} for photo ${photo}`);
-      const blob = blobs.get(id);
-      if (!blob) problems.push(`${id}: no result blob`);
+      // The result JobCompleted points at: written by the attempt that completed, never by another.
+      const attempt = (completed[0]?.data as { attempt?: number } | undefined)?.attempt ?? 0;
+      const blob = blobs.get(id)?.get(attempt);
+      if (!blob) problems.push(`${id}: no result blob for the completed attempt ${attempt}`);
       else if (blob.label !== label) problems.push(`${id}: result blob says ${blob.label}, JobCompleted ${label}`);
       const n = events.filter((e) => e.type === 'JobStarted').length;
       attempts.push(n);

@@ -41,7 +41,7 @@ export interface AwsStack {
   start(options?: StartOptions): Promise<FacefleetProcess>;
   /** The worker instances' output, prefixed by provider id (for failure messages). */
   workerOutput(): string;
-  /** Runs a test body; when it throws, prints what every process of the stack said, then rethrows. */
+  /** Runs a test body; when it throws (or FACEFLEET_E2E_VERBOSE is set), prints what every process of the stack said. */
   explain<T>(body: () => Promise<T>): Promise<T>;
   /** The running worker process of a provider id. */
   instance(providerId: string): TestInstance | undefined;
@@ -115,13 +115,18 @@ export async function startAwsStack(options: AwsStackOptions = {}): Promise<AwsS
     },
     workerOutput: () => workerLines.join('\n'),
     async explain(body) {
-      try {
-        return await body();
-      } catch (error) {
+      const print = () => {
         const lines = started.flatMap((ff, i) => [`── facefleet start #${i + 1} (${ff.url}) ──`, ...ff.output().split('\n').slice(-80)]);
         lines.push('── EC2 test instances ──', ...ec2.instances().map((i) => `${i.providerId} ${i.tags['facefleet:instance']} ${i.state} exit=${String(i.exitCode)}`));
         lines.push('── workers ──', ...workerLines.slice(-120));
         process.stdout.write(`${lines.map((l) => `# ${l}`).join('\n')}\n`);
+      };
+      try {
+        const value = await body();
+        if (process.env.FACEFLEET_E2E_VERBOSE) print();
+        return value;
+      } catch (error) {
+        print();
         throw error;
       }
     },

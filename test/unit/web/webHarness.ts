@@ -174,7 +174,7 @@ export async function simulateWorker(bench: Bench, jobId: string, outcome: Simul
   }
   const label = outcome.label ?? 'unknown';
   const faces = outcome.faces ?? (label === 'no-face' ? 0 : 1);
-  const resultKey = blobKeys.result(jobId);
+  const resultKey = blobKeys.result(jobId, attempt);
   await bench.blobs.put(resultKey, Buffer.from(JSON.stringify({ width: 32, height: 32, label, faces: [] })), { contentType: 'application/json' });
   await propose(
     bench.store,

@@ -22,7 +22,7 @@ describe('given a queued job', () => {
     assert.equal((await completed).label, 'alice');
 
     assert.deepEqual(await bench.types(streamName('job', jobId)), ['JobSubmitted', 'JobStarted', 'JobCompleted']);
-    const result = JSON.parse((await bench.blobs.getBytes(blobKeys.result(jobId))).toString('utf8')) as { label: string; faces: unknown[] };
+    const result = JSON.parse((await bench.blobs.getBytes(blobKeys.result(jobId, 1))).toString('utf8')) as { label: string; faces: unknown[] };
     assert.equal(result.label, 'alice');
     assert.equal(result.faces.length, 1);
     const [response] = await bench.responses.receive({ waitSeconds: 0 });
