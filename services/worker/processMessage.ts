@@ -172,7 +172,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
     if (typeof code === 'string' && modelInputCodes.has(code)) {
       return fail(code as 'invalid-image' | 'image-too-large', error instanceof Error ? error.message : String(error));
     }
-    return retryLater(deps, started, attempt, error);
+    return retryLater(deps, message, started, attempt, error);
   }
 
   const durationMs = Math.round(performance.now() - begun);
@@ -181,7 +181,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
   try {
     await deps.blobs.put(resultKey, Buffer.from(JSON.stringify({ jobId, label, ...result })), { contentType: 'application/json' });
   } catch (error) {
-    return retryLater(deps, started, attempt, error);
+    return retryLater(deps, message, started, attempt, error);
   }
   const completed = event('JobCompleted', clock, {
     instanceId,
@@ -203,7 +203,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
  * An unexpected error (not the input's fault): hand the attempt back while attempts remain and leave
  * the message to reappear after its visibility timeout; on the last attempt, fail the job.
  */
-async function retryLater(deps: JobDeps, started: JobState, attempt: number, error: unknown): Promise<JobOutcome> {
+async function retryLater(deps: JobDeps, message: QueueMessage, started: JobState, attempt: number, error: unknown): Promise<JobOutcome> {
   const { clock, instanceId } = deps;
   const jobId = started.context.jobId as string;
   const text = error instanceof Error ? error.message : String(error);
@@ -215,6 +215,8 @@ async function retryLater(deps: JobDeps, started: JobState, attempt: number, err
   const result = await propose(deps.store, stream, (s) => (holds(s, instanceId, attempt) ? [next] : null), { known: started });
   if (last && result.appended.length) {
     await deps.responses.send(JSON.stringify({ jobId, state: 'failed' } satisfies ResponseMessage));
+    // The job is failed for good: a redelivery would only be skipped, then dead-lettered.
+    await deps.requests.delete(message.receiptHandle);
     return { kind: 'failed', jobId, code: 'model-error', reason: text, started: true };
   }
   return { kind: 'retryLater', jobId, error: text };

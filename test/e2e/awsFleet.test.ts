@@ -13,6 +13,9 @@ import { enrolDemoSubjects, eventually, listInstances, postClassic, watchFleet, 
 
 const cap = 3;
 
+/** The environment a RunInstances call's user data gives the worker. */
+const bootEnvOf = (call: { params: Record<string, string> }) => parseUserDataEnv(Buffer.from(call.params.UserData ?? '', 'base64').toString('utf8'));
+
 describe('given the AWS resources provisioned on the emulators and six people enrolled', () => {
   let stack: AwsStack;
   let ff: FacefleetProcess;
@@ -71,12 +74,14 @@ describe('given the AWS resources provisioned on the emulators and six people en
         const booted = (await stack.store.read(`instance-${row.id}`)).find((e) => e.type === 'InstanceBooted');
         assert.equal((booted?.data as { providerId?: string } | undefined)?.providerId, providerId);
         // It was launched by the main process with its config in the user data…
-        const run = calls.find((c) => c.action === 'RunInstances' && parseUserDataEnv(Buffer.from(c.params.UserData ?? '', 'base64').toString('utf8')).FACEFLEET_INSTANCE_ID === row.id);
-        assert.equal(run?.accessKeyId, mainAccessKey, `${row.id} launched by the main process`);
-        const bootEnv = parseUserDataEnv(Buffer.from(run?.params.UserData ?? '', 'base64').toString('utf8'));
+        const run = calls.find((c) => c.action === 'RunInstances' && bootEnvOf(c).FACEFLEET_INSTANCE_ID === row.id);
+        assert.ok(run, `a RunInstances for ${row.id}`);
+        assert.equal(run.accessKeyId, mainAccessKey, `${row.id} launched by the main process`);
+        const bootEnv = bootEnvOf(run);
         assert.equal(bootEnv.FACEFLEET_BACKEND, 'aws');
         assert.equal(bootEnv.FACEFLEET_AWS_ENDPOINT_SQS, stack.fauxqs.endpoint);
         assert.equal(bootEnv.FACEFLEET_AWS_ENDPOINT_DYNAMODB, stack.dynalite.endpoint);
+        assert.ok(!Object.keys(bootEnv).some((k) => k.startsWith('AWS_') && k !== 'AWS_REGION'), 'no credentials in the user data');
         // …and ended by itself: TerminateInstances on its own id, signed with its own credentials.
         const terminations = calls.filter((c) => c.action === 'TerminateInstances' && c.params['InstanceId.1'] === providerId);
         assert.deepEqual(

@@ -3,7 +3,7 @@
  * (`FACEFLEET_FAULTS=poison:<sha256>`). The worker retries it, keeps serving the other jobs
  * meanwhile, and the job ends failed with the reason — which failure depends on the settings:
  * - maxReceives = maxAttempts (3 = 3, the defaults): the worker's last attempt fails the job
- *   (JobFailed model-error), and the leftover message goes to the dead-letter queue and is dropped;
+ *   (JobFailed model-error) and deletes the message;
  * - maxReceives < maxAttempts: the message is dead-lettered first and the supervisor fails the job
  *   (JobFailed dead-letter, "delivered the maximum number of times without a result").
  * Either way the request queue and the dead-letter queue end empty: the poison does not circulate.
@@ -46,7 +46,7 @@ for (const c of cases) {
       const counts = await allSettled(ff.url, 120_000);
       assert.deepEqual({ done: counts.done, failed: counts.failed }, { done: good.length, failed: 1 });
 
-      // The poison message left the request queue through the dead-letter queue, which is emptied.
+      // The poison message left the request queue (deleted, or through the dead-letter queue, which is emptied).
       const depths = await eventually('the queues to drain', async () => {
         const d = await queueDepths(ff.url);
         return d.requests.visible + d.requests.inFlight + d.deadLetters.visible + d.deadLetters.inFlight === 0 ? d : undefined;

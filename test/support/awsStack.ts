@@ -62,13 +62,16 @@ export async function startAwsStack(options: AwsStackOptions = {}): Promise<AwsS
     command: [process.execPath, bin, 'worker'],
     cwd: repoRoot,
     // What the instance profile would give: credentials of its own; nothing from our environment's config.
-    env: { FACEFLEET_CONFIG: '', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { FACEFLEET_CONFIG: '', AWS_SECRET_ACCESS_KEY: 'test', AWS_SESSION_TOKEN: '', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     instanceEnv: (providerId) => ({ AWS_ACCESS_KEY_ID: workerAccessKey(providerId) }),
     graceMs: 5000,
     onOutput: (providerId, line) => {
       workerLines.push(`[${providerId}] ${line}`);
       if (workerLines.length > 4000) workerLines.splice(0, 1000);
     },
+  }).catch(async (error: unknown) => {
+    await Promise.all([fauxqs.stop(), dynalite.stop()]);
+    throw error;
   });
   const prefix = `ffe2e-${randomBytes(3).toString('hex')}`;
   const env: Record<string, string> = {
@@ -83,6 +86,7 @@ export async function startAwsStack(options: AwsStackOptions = {}): Promise<AwsS
     FACEFLEET_AWS_NAME_INSTANCE_TYPE: 't3.micro',
     AWS_ACCESS_KEY_ID: mainAccessKey,
     AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_SESSION_TOKEN: '',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...options.env,
