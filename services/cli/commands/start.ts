@@ -23,7 +23,7 @@ pollWaitSeconds visibilityTimeoutSeconds heartbeatSeconds maxReceives maxAttempt
 terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds maxUploadBytes maxFiles maxPixels
 detector threshold modelThreads classicTimeoutSeconds apiKey corsOrigins aws{region,endpoints,names}
 
-Listening beyond localhost (a --host other than 127.0.0.1, ::1 or localhost) without an apiKey
+Listening beyond localhost (a --host other than localhost, 127.x.x.x or ::1) without an apiKey
 prints a warning: anyone who can reach the port could then use the whole API.
 `;
 

@@ -1,7 +1,7 @@
 /** The instance machine's important rules as given/when/then specs on the fold. */
-import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allows, CorruptHistoryError, evolve, fold, IllegalTransitionError, type InstanceSnapshot, type JobSnapshot, type NewEvent, type StoredEvent } from '../../../machines/index.ts';
+import { CorruptHistoryError, fold, type NewEvent } from '../../../machines/index.ts';
+import { machineSpec } from '../../support/machineSpec.ts';
 
 const stream = 'instance-i1';
 let t = 0;
@@ -15,25 +15,7 @@ const empty = () => e('InstancePolledEmpty');
 const terminatingIdle = () => e('InstanceTerminating', { reason: 'idle' });
 const forced = (reason = 'grace-period-expired') => e('InstanceTerminationForced', { reason });
 
-function given(...history: NewEvent[]) {
-  const events: StoredEvent[] = history.map((ev, i) => ({ ...ev, stream, seq: i + 1 }));
-  const state = fold(stream, events);
-  const snapshot = { value: state.state, context: state.context } as JobSnapshot | InstanceSnapshot;
-  return {
-    when: (event: NewEvent) => ({
-      then(expected: string, context: Record<string, unknown> = {}) {
-        assert.equal(allows(stream, snapshot, event), true);
-        const next = evolve(stream, snapshot, event);
-        assert.equal(next.value, expected);
-        for (const [k, v] of Object.entries(context)) assert.deepEqual((next.context as unknown as Record<string, unknown>)[k], v, k);
-      },
-      thenRefused(error: typeof IllegalTransitionError | typeof CorruptHistoryError = IllegalTransitionError) {
-        assert.equal(allows(stream, snapshot, event), false);
-        assert.throws(() => evolve(stream, snapshot, event), error);
-      },
-    }),
-  };
-}
+const given = machineSpec(stream);
 
 const polling = [requested, launched, booted];
 

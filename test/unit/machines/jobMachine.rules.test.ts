@@ -1,7 +1,8 @@
 /** The job machine's important rules as given/when/then specs on the fold (`fold`, `evolve`, `allows`). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allows, CorruptHistoryError, evolve, fold, IllegalTransitionError, type InstanceSnapshot, type JobSnapshot, type NewEvent, type StoredEvent } from '../../../machines/index.ts';
+import { CorruptHistoryError, fold, type NewEvent, type StoredEvent } from '../../../machines/index.ts';
+import { machineSpec } from '../../support/machineSpec.ts';
 
 const stream = 'job-j1';
 let t = 0;
@@ -14,25 +15,7 @@ const requeued = (reason = 'worker-lost') => e('JobRequeued', { reason });
 const completed = (instanceId: string, attempt: number) =>
   e('JobCompleted', { instanceId, attempt, resultKey: 'results/j1.json', faces: 1, label: 'ada', durationMs: 50 });
 
-function given(...history: NewEvent[]) {
-  const events: StoredEvent[] = history.map((ev, i) => ({ ...ev, stream, seq: i + 1 }));
-  const state = fold(stream, events);
-  const snapshot = { value: state.state, context: state.context } as JobSnapshot | InstanceSnapshot;
-  return {
-    when: (event: NewEvent) => ({
-      then(expected: string, context: Record<string, unknown> = {}) {
-        assert.equal(allows(stream, snapshot, event), true);
-        const next = evolve(stream, snapshot, event);
-        assert.equal(next.value, expected);
-        for (const [k, v] of Object.entries(context)) assert.deepEqual((next.context as unknown as Record<string, unknown>)[k], v, k);
-      },
-      thenRefused(error: typeof IllegalTransitionError | typeof CorruptHistoryError = IllegalTransitionError) {
-        assert.equal(allows(stream, snapshot, event), false);
-        assert.throws(() => evolve(stream, snapshot, event), error);
-      },
-    }),
-  };
-}
+const given = machineSpec(stream);
 
 describe('given a new job', () => {
   it('when it is submitted, then it is queued with its data', () =>

@@ -81,7 +81,7 @@ describe('given a facefleet server with its real timeouts', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('when 6 clients send headers a byte at a time and 2 send nothing, then others are served meanwhile and the slow ones get a 408 JSON after the header timeout', async () => {
+  it('when 6 clients send headers a byte at a time and 2 send nothing, then others are served meanwhile and the slow ones get a 408 JSON after the header timeout', async (t) => {
     const head = `GET /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: ${'slow'.repeat(200)}\r\n\r\n`;
     const slow = await Promise.all([...Array.from({ length: 6 }, () => slowClient('', byteByByte(head), 200)), slowClient('', () => undefined, 1000), slowClient('', () => undefined, 1000)]);
     try {
@@ -90,6 +90,8 @@ describe('given a facefleet server with its real timeouts', () => {
       const closed = await Promise.race([Promise.all(slow.map((s) => s.closedAt)), new Promise<'late'>((r) => setTimeout(() => r('late'), 8000))]);
       assert.notEqual(closed, 'late', 'the slow connections were not closed within the header timeout plus 8 s');
       for (const ms of closed as number[]) assert.ok(ms >= serverTimeouts.headersTimeoutMs - 500, `closed after ${ms} ms`);
+      const times = closed as number[];
+      t.diagnostic(`slow headers: ${slow.length} connections closed after ${Math.min(...times)}–${Math.max(...times)} ms; ${health.count} /healthz meanwhile, slowest ${health.slowestMs.toFixed(0)} ms`);
       for (const s of slow) {
         const [status, body = ''] = s.reply().split('\r\n\r\n');
         assert.match(status ?? '', /^HTTP\/1\.1 408 /);
@@ -100,7 +102,7 @@ describe('given a facefleet server with its real timeouts', () => {
     }
   });
 
-  it('when 3 clients dribble an upload body, then others are served meanwhile, and once they give up nothing is left behind', async () => {
+  it('when 3 clients dribble an upload body, then others are served meanwhile, and once they give up nothing is left behind', async (t) => {
     const boundary = 'slowbody';
     const part = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
     const head = `POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 1000000\r\n\r\n${part}\u00ff\u00d8\u00ff`;
@@ -108,6 +110,7 @@ describe('given a facefleet server with its real timeouts', () => {
     try {
       const health = await probeHealth(4000);
       assert.ok(health.slowestMs < 1000, `slowest /healthz took ${health.slowestMs.toFixed(0)} ms`);
+      t.diagnostic(`slow bodies: ${health.count} /healthz meanwhile, slowest ${health.slowestMs.toFixed(0)} ms`);
       const refused = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
       assert.equal(refused.status, 415);
       assert.ok(filesUnder(uploadDir).length >= 1, 'the slow uploads were being written to temp files');
