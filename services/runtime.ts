@@ -34,6 +34,8 @@ export interface RuntimeOptions {
   /** `main` runs the web tier and the supervisor; `worker` is one instance. */
   role: 'main' | 'worker';
   clock?: Clock;
+  /** A worker bundle (services/workerBundle.ts) to start workers from instead of the tsx CLI. */
+  workerBundle?: string;
 }
 
 /** The queue names shared by both backends (the AWS runtime may map them to its own names). */
@@ -55,9 +57,12 @@ export function queueSettings(config: Config): Record<keyof typeof queueNames, Q
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The command that starts one worker instance as a child process. */
-export function workerCommand(): string[] {
-  return [process.execPath, join(repoRoot, 'bin', 'facefleet.js'), 'worker'];
+/**
+ * The command that starts one worker instance as a child process: the prebuilt bundle when there is
+ * one (plain node, fast boot), else the CLI through tsx.
+ */
+export function workerCommand(bundle?: string): string[] {
+  return bundle ? [process.execPath, bundle] : [process.execPath, join(repoRoot, 'bin', 'facefleet.js'), 'worker'];
 }
 
 /** Paths of the embedded backend under the data directory. */
@@ -98,7 +103,7 @@ async function createEmbeddedRuntime(config: Config, options: RuntimeOptions): P
   const queues = openSqliteQueues({ file: paths.database });
   const settings = queueSettings(config);
   const compute = createProcessCompute({
-    command: workerCommand(),
+    command: workerCommand(options.workerBundle),
     cwd: repoRoot,
     logDir: paths.logs,
     registryFile: paths.registry,

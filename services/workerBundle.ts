@@ -27,7 +27,6 @@ export async function buildWorkerBundle(outFile = workerBundlePath): Promise<str
     platform: 'node',
     target: 'node20',
     packages: 'external',
-    sourcemap: 'inline',
     logLevel: 'silent',
     plugins: [
       {

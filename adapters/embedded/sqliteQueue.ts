@@ -18,7 +18,7 @@ import type { MessageRow, Statements } from './queue/schema.ts';
 export interface SqliteQueuesOptions {
   /** The database file (created when missing); `:memory:` works within one connection. */
   file: string;
-  /** How often a long poll looks for messages sent by other processes, ms (default 75). */
+  /** How often a long poll looks for messages sent by other processes, ms (default 20: one cheap `PRAGMA data_version` read; it bounds the cross-process wake-up latency). */
   recheckMs?: number;
   /** How long to wait for another process's write lock, ms (default 5000). */
   busyTimeoutMs?: number;
@@ -68,7 +68,7 @@ export function openSqliteQueues(options: SqliteQueuesOptions): SqliteQueues {
     statements,
     notifier,
     closing: closing.signal,
-    recheckMs: options.recheckMs ?? 75,
+    recheckMs: options.recheckMs ?? 20,
   };
 
   return {

@@ -93,8 +93,14 @@ const command: Command = {
       const { ensureModels } = await import('../../../model/build/buildModels.ts');
       await ensureModels();
     }
+    // Workers boot from a bundle of our sources (plain node, no tsx): boot time is scale-out latency.
+    const { buildWorkerBundle } = await import('../../workerBundle.ts');
+    const workerBundle = await buildWorkerBundle().catch((error: unknown) => {
+      log(`worker bundle not built (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): workers run through tsx`);
+      return undefined;
+    });
     const { createRuntime } = await import('../../runtime.ts');
-    const runtime = await createRuntime(config, { role: 'main' });
+    const runtime = await createRuntime(config, { role: 'main', workerBundle });
     const { createApiServices } = await import('../../api.ts');
     const { createApp } = await import('../../../web/app.ts');
     const { hardenServer, listensBeyondLocalhost, serverOptions } = await import('../../../web/security.ts');
