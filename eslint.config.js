@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const ours = (...folders) => folders.flatMap((f) => [`../${f}/*`, `../../${f}/*`, `../../../${f}/*`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'model/onnx/**', 'web/public/vendor/**', 'test-artifacts/**', '.tmp/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'model/onnx/**', 'web/public/vendor/**', 'test-artifacts/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
