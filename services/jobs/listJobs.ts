@@ -26,7 +26,8 @@ export function parseListInput(input: ListInput, states: readonly string[]): { s
     out.state = wanted;
   }
   if (input.limit !== undefined && input.limit !== '') {
-    const limit = Number(input.limit);
+    // Plain decimal digits only: Number() would also take "0x10", "1e2" or " 5 ".
+    const limit = typeof input.limit === 'number' ? input.limit : /^[0-9]{1,4}$/.test(input.limit) ? Number(input.limit) : NaN;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new ValidationError(`limit must be an integer from 1 to ${MAX_LIMIT}.`);
     out.limit = limit;
   }

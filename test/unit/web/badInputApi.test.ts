@@ -181,6 +181,8 @@ function queryCases(): Case[] {
     ['limit=abc', /limit must be an integer from 1 to 500/],
     ['limit=1.5', /limit must be an integer from 1 to 500/],
     ['limit=501', /limit must be an integer from 1 to 500/],
+    ['limit=0x10', /limit must be an integer from 1 to 500/],
+    ['limit=1e2', /limit must be an integer from 1 to 500/],
     ['limit=1e999', /limit must be an integer from 1 to 500/],
     ['limit=99999999999999999999', /limit must be an integer from 1 to 500/],
     ['limit=1&limit=2', /at most once/],
