@@ -9,10 +9,14 @@
  * Normalisation: the fleet processes P photos at once, P = min(C, cap, most instances seen alive).
  * Steady-state end-to-end time per photo per worker = (t_last − t_first result) / (N − 1) × P; the
  * ratio to the model-only mean per photo says what the queue, events, blobs and HTTP add (target ≤ 1.3).
- * On a machine with fewer cores than P, the P workers share the cores and the ratio also measures that
- * contention, so it is reported with P capped at the core count as well.
+ * On a machine with fewer cores than P, the P workers share the cores (with the main process) and the
+ * ratio also measures that contention, so it is also reported against the model alone in P processes
+ * at once (the same CPU sharing without queue, events or HTTP) and with P capped at the core count.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { demoPhoto, postClassic, startFacefleet, watchFleet } from '../support/facefleetProcess.ts';
@@ -76,6 +80,25 @@ for (const n of photos) {
 }
 const modelMean = modelTimes.reduce((a, b) => a + b, 0) / modelTimes.length;
 
+// ── model only at the fleet's parallelism: P processes at once on the same cores, no queue/events/HTTP ──
+async function parallelModelOnly(p: number): Promise<number> {
+  const shares = Array.from({ length: p }, (_, k) => photos.filter((_, i) => i % p === k));
+  const children = shares.map((share) =>
+    spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./modelOnlyChild.ts', import.meta.url)), share.join(',')], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  const lines = children.map((child) => {
+    const queue: string[] = [];
+    const waiters: Array<(line: string) => void> = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => (waiters.length ? waiters.shift()!(line) : queue.push(line)));
+    return () => new Promise<string>((resolve) => (queue.length ? resolve(queue.shift()!) : waiters.push(resolve)));
+  });
+  await Promise.all(lines.map((next) => next())); // every child has loaded and warmed up
+  const start = performance.now();
+  for (const child of children) child.stdin!.write('go\n');
+  await Promise.all(lines.map((next) => next()));
+  return ((performance.now() - start) * p) / N; // ms per photo per worker
+}
+
 finishedAt.sort((a, b) => a - b);
 latencies.sort((a, b) => a - b);
 const first = finishedAt[0] ?? NaN;
@@ -84,6 +107,8 @@ const parallelism = Math.max(1, Math.min(C, cap, fleet.maxAlive() || cap));
 const steadyPerPhoto = N > 1 ? (last - first) / (N - 1) : NaN;
 const ratio = (steadyPerPhoto * parallelism) / modelMean;
 const ratioCores = (steadyPerPhoto * Math.min(parallelism, cores)) / modelMean;
+const parallelModelMs = parallelism > 1 ? await parallelModelOnly(parallelism) : modelMean;
+const ratioParallel = (steadyPerPhoto * parallelism) / parallelModelMs;
 
 const report = {
   photos: N,
@@ -102,6 +127,9 @@ const report = {
   endToEndMsPerPhotoPerWorker: Math.round(steadyPerPhoto * parallelism),
   ratio: +ratio.toFixed(2),
   ratioWithParallelismCappedAtCores: +ratioCores.toFixed(2),
+  /** The model alone in `parallelism` processes at once: the same CPU sharing as the fleet, without queue, events or HTTP. */
+  modelOnlyParallelMsPerPhotoPerWorker: Math.round(parallelModelMs),
+  ratioToParallelModelOnly: +ratioParallel.toFixed(2),
   targets: { ratio: '≤ 1.3', firstResultFromZeroMs: '< 3000' },
   timeline: fleet.timeline(),
 };
@@ -115,6 +143,7 @@ else {
     `  first result from zero instances: ${report.firstResultFromZeroMs} ms (target < 3000)`,
     `  model only: ${report.modelOnlyMsPerPhoto} ms/photo; end to end at parallelism ${parallelism}: ${report.endToEndMsPerPhotoPerWorker} ms/photo/worker`,
     `  ratio ${report.ratio} (target ≤ 1.3); with parallelism capped at ${cores} cores: ${report.ratioWithParallelismCappedAtCores}`,
+    `  model only in ${parallelism} processes at once: ${report.modelOnlyParallelMsPerPhotoPerWorker} ms/photo/worker; ratio to that ${report.ratioToParallelModelOnly} (target ≤ 1.3)`,
     `  instances alive over time:`,
     ...report.timeline.map((l) => `    ${l}`),
   ];
