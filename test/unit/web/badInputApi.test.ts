@@ -7,56 +7,19 @@
  * although they look odd (RTL scripts, emoji, padding) are shown to be accepted as documented.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import sharp from 'sharp';
-import { repoRoot, startFacefleet, type FacefleetProcess } from '../../support/facefleetProcess.ts';
-import { filesUnder } from './webHarness.ts';
+import { startFacefleet, type FacefleetProcess } from '../../support/facefleetProcess.ts';
+import { assertCleanError as assertClean, badInputDirs, rssMb, written as writtenIn } from './badInputHarness.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'facefleet-badapi-'));
-const dataDir = join(root, 'data');
-const childTmp = join(root, 'tmp');
-const uploadDir = join(childTmp, 'facefleet-uploads'); // where the child's web tier puts temp uploads
+const dirs = badInputDirs('facefleet-badapi-');
+const { root, dataDir, childTmp } = dirs;
 let server: FacefleetProcess;
+const written = () => writtenIn(dirs);
+const assertCleanError = (text: string, label: string): { code: string; message: string } => assertClean(text, label, root).error;
 
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-}
-
-/** Every blob by name and content (the gallery is one document: a change keeps its name). */
-function blobDigest(): string[] {
-  const dir = join(dataDir, 'blobs');
-  return filesUnder(dir).map((f) => `${f} ${createHash('sha256').update(readFileSync(join(dir, f))).digest('hex').slice(0, 16)}`);
-}
-
-/** Everything a request could have written. */
-function written(): Record<string, unknown> {
-  const db = new Database(join(dataDir, 'facefleet.db'), { readonly: true, fileMustExist: true });
-  try {
-    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { events: count('events'), readModels: count('read_models'), messages: count('queue_messages'), blobs: blobDigest(), uploads: filesUnder(uploadDir) };
-  } finally {
-    db.close();
-  }
-}
-
-function assertCleanError(text: string, label: string): { code: string; message: string } {
-  const body = JSON.parse(text) as { error: { code: string; message: string } };
-  assert.deepEqual(Object.keys(body), ['error'], label);
-  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message'], label);
-  assert.match(body.error.code, /^[a-z-]+$/, label);
-  assert.ok(body.error.message.length > 10 && body.error.message.length < 600, `${label}: ${body.error.message}`);
-  // eslint-disable-next-line no-control-regex
-  assert.doesNotMatch(body.error.message, /[\u0000-\u001f\u007f]/, label);
-  assert.doesNotMatch(text, /\n\s+at |\bat \S+:\d+:\d+|node_modules|\.ts\b|\.js:\d|(^|[\s"'(])\/(home|tmp|work|var|usr|etc|proc|root|opt)\//i, label);
-  for (const secret of [root, repoRoot, tmpdir()]) assert.ok(!text.includes(secret), `${label}: leaks ${secret}`);
-  return body.error;
-}
 
 interface Reply {
   status: number;
