@@ -42,6 +42,8 @@ class TempFiles {
   private closed = false;
   private readonly written: Array<{ path: string; stream: WriteStream }> = [];
   readonly paths = new Map<object, string>();
+  /** The position of each file part in the request (formidable lists files as they finish writing). */
+  readonly order = new Map<object, number>();
   constructor(private readonly dir: string) {}
 
   /** A write stream for one file part; a sink once the request is finished. */
@@ -51,6 +53,7 @@ class TempFiles {
     const stream = createWriteStream(path, { flags: 'wx', mode: 0o600 });
     this.written.push({ path, stream });
     this.paths.set(file, path);
+    this.order.set(file, this.order.size);
     return stream;
   }
 
@@ -144,6 +147,7 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
   if (fileCount > spec.maxFiles) throw new ValidationError(`Send at most ${spec.maxFiles} files per request (got ${fileCount}).`);
 
   const files: UploadFile[] = [];
+  const sent: Array<{ order: number; file: UploadFile }> = [];
   let field = spec.fields[0] ?? 'file';
   const received = ctx.request.files ?? {};
   for (const name of spec.fields) {
@@ -154,9 +158,11 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
       const path = temp.paths.get(file);
       if (!path) continue;
       if (file.size === 0 && !file.originalFilename) continue; // a form's empty file input: no file chosen
-      files.push({ fileName: safeFileName(file.originalFilename), size: file.size, path });
+      sent.push({ order: temp.order.get(file) ?? 0, file: { fileName: safeFileName(file.originalFilename), size: file.size, path } });
     }
   }
+  // Jobs answer in the order the files were sent, not the order they finished uploading.
+  for (const { file } of sent.sort((a, b) => a.order - b.order)) files.push(file);
   if (files.length === 0) throw new ValidationError(`Send the image as a file in ${fieldHint(spec)}.`);
   for (const file of files) await checkComplete(file);
   const values: Record<string, string> = {};
