@@ -42,7 +42,7 @@ function parse(argv: string[]) {
 
 const command: Command = {
   name: 'replay',
-  summary: 'replay a job or instance stream and print its timeline',
+  summary: 'Replay a job or instance stream and print its timeline',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv);
