@@ -11,6 +11,8 @@ export interface GalleryExample {
   descriptor: number[];
   box?: Box;
   sourceName?: string;
+  /** sha256 (hex) of the photo it was enrolled from: the same photo is not enrolled twice for one subject. */
+  sha256?: string;
 }
 
 export interface GallerySubject {
@@ -116,6 +118,7 @@ export function parseGallery(value: unknown): Gallery {
     (subject?.examples as unknown[]).forEach((e: unknown, j) => {
       const example = e as Record<string, unknown> | null;
       if (typeof example?.id !== 'string') fail(`subjects[${i}].examples[${j}] needs a string id`);
+      if (example?.sha256 !== undefined && (typeof example.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(example.sha256))) fail(`subjects[${i}].examples[${j}].sha256 must be 64 hex digits`);
       try {
         assertDescriptor(example?.descriptor);
       } catch {

@@ -24,6 +24,12 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Shrink images whose longest side exceeds this; 0 disables. Default 2048. */
   maxSide?: number;
+  /**
+   * Enlarge (Lanczos) images whose longest side is below this; 0 (the default here) disables. The
+   * model's pipeline enlarges small photos to `SMALL_PHOTO_SIDE`: its nets then crop faces from
+   * sharper pixels than their own bilinear resize would give (measured: more 32×32 faces found).
+   */
+  minSide?: number;
 }
 
 /** An oriented 8-bit RGB image, row-major, 3 bytes per pixel. */
@@ -41,6 +47,7 @@ export interface RgbImage {
 
 export const DEFAULT_MAX_PIXELS = 40_000_000;
 export const DEFAULT_MAX_SIDE = 2048;
+export const SMALL_PHOTO_SIDE = 160;
 
 /** Sniffs the container format from the first bytes; undefined when it is none we accept. */
 export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
@@ -64,6 +71,7 @@ function ascii(bytes: Uint8Array, from: number, to: number): string {
 export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<RgbImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const maxSide = options.maxSide ?? DEFAULT_MAX_SIDE;
+  const minSide = options.minSide ?? 0;
   if (bytes.length === 0) throw new InvalidImage('The image is empty (0 bytes).');
   const format = sniffFormat(bytes);
   if (!format) throw new InvalidImage('The file is not a JPEG, PNG or WebP image.');
@@ -91,6 +99,8 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   let pipeline = sharp(input, sharpOptions).rotate();
   if (maxSide > 0 && Math.max(originalWidth, originalHeight) > maxSide) {
     pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside', fastShrinkOnLoad: true });
+  } else if (minSide > 0 && Math.max(originalWidth, originalHeight) < minSide) {
+    pipeline = pipeline.resize({ width: minSide, height: minSide, fit: 'inside', kernel: 'lanczos3' });
   }
   try {
     const { data, info } = await pipeline

@@ -7,7 +7,7 @@
  *   classicLabel(result); // the largest face's name, 'unknown' or 'no-face'
  */
 import { NoFaceFound } from './errors.ts';
-import { decodeImage, type DecodeOptions } from './image.ts';
+import { decodeImage, SMALL_PHOTO_SIDE, type DecodeOptions } from './image.ts';
 import { analyseImage, largestFace, nameFaces, type AnalysedFace, type DetectorName, type RecognitionResult } from './recognize.ts';
 import { loadSessions, type SessionOptions } from './sessions.ts';
 import type { Gallery } from './gallery.ts';
@@ -65,7 +65,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<FaceMod
   const sessions = await loadSessions(options);
   const loadTimeMs = performance.now() - started;
   const ctx = { sessions };
-  const decodeOptions: DecodeOptions = { maxPixels: options.maxPixels, maxSide: options.maxSide };
+  const decodeOptions: DecodeOptions = { maxPixels: options.maxPixels, maxSide: options.maxSide, minSide: options.minSide ?? SMALL_PHOTO_SIDE };
 
   const analyse: FaceModel['analyse'] = async (imageBytes, opts = {}) => {
     const image = await decodeImage(imageBytes, decodeOptions);

@@ -6,18 +6,18 @@
  * against the gallery.
  */
 import { clipAndFloor, dlibAlignRect, expressionRect, type Point } from './align.ts';
-import { decodeSsd, SSD_INPUT_SIZE } from './detectSsd.ts';
-import { decodeTinyGrid, TINY_INPUT_SIZE, type Detection } from './detectTiny.ts';
+import { placeOnCanvas } from './canvas.ts';
+import type { Detection } from './detectTiny.ts';
 import { toExpressions, type Expressions } from './expressions.ts';
 import { matchFace, type Gallery } from './gallery.ts';
 import type { RgbImage } from './image.ts';
 import { decodeLandmarks } from './landmarks.ts';
 import type { Box } from './nms.ts';
+import { detectAtScales, type DetectorName } from './scalePasses.ts';
 import { runSquare, type Sessions } from './sessions.ts';
-import { loadSsdAnchors } from './ssdAnchors.ts';
-import { cropPadCentred, padBottomRightResized } from './tensors.ts';
+import { cropPadCentred } from './tensors.ts';
 
-export type DetectorName = 'ssd' | 'tiny';
+export type { DetectorName };
 
 /** One face as the pipeline sees it, before naming. Coordinates in original image pixels. */
 export interface AnalysedFace {
@@ -48,27 +48,6 @@ export interface PipelineContext {
   sessions: Sessions;
 }
 
-/** Runs the chosen detector on the whole image; boxes in decoded-image pixels. */
-export async function detectFaces(ctx: PipelineContext, image: RgbImage, detector: DetectorName): Promise<Detection[]> {
-  const input = padBottomRightResized(image, detector === 'tiny' ? TINY_INPUT_SIZE : SSD_INPUT_SIZE);
-  switch (detector) {
-    case 'tiny': {
-      const out = await runSquare(ctx.sessions.tiny_face_detector, input.data, input.size);
-      return decodeTinyGrid(required(out, 'grid'), image.width, image.height);
-    }
-    case 'ssd': {
-      const out = await runSquare(ctx.sessions.ssd_mobilenetv1, input.data, input.size);
-      // The converter's graph also emits the anchors (a constant); older graphs may not.
-      const anchors = out.anchors ?? (await loadSsdAnchors());
-      return decodeSsd(required(out, 'box_encodings'), required(out, 'class_predictions'), anchors, image.width, image.height);
-    }
-    default: {
-      const never: never = detector;
-      throw new Error(`unknown detector ${String(never)}`);
-    }
-  }
-}
-
 /**
  * Detects every face and computes its landmarks, descriptor and expressions. Faces whose crop is
  * empty (a box wholly outside the image) are dropped, as face-api does. Coordinates are mapped back
@@ -86,14 +65,58 @@ export async function describeImage(ctx: PipelineContext, image: RgbImage, detec
   return runPipeline(ctx, image, detector, false);
 }
 
-async function runPipeline(ctx: PipelineContext, image: RgbImage, detector: DetectorName, withExpressions: boolean): Promise<(Omit<AnalysedFace, 'expressions'> & { expressions?: Expressions })[]> {
-  const detections = await detectFaces(ctx, image, detector);
-  const faces: (Omit<AnalysedFace, 'expressions'> & { expressions?: Expressions })[] = [];
+type PipelineFace = Omit<AnalysedFace, 'expressions'> & { expressions?: Expressions };
+
+async function runPipeline(ctx: PipelineContext, image: RgbImage, detector: DetectorName, withExpressions: boolean): Promise<PipelineFace[]> {
+  const { detections, reference } = await detectAtScales(ctx.sessions, image, detector);
+  const faces: PipelineFace[] = [];
+  if (reference) {
+    for (const detection of detections) {
+      const face = await analyseFace(ctx, image, detection, withExpressions);
+      if (face) faces.push(scaleToOriginal(image, face));
+    }
+    return faces;
+  }
+  // Faces found by the scale passes are often cut by the photo's edge: crop them from a canvas
+  // with room around the photo, so each crop holds the whole box (the outside reads as grey).
+  const placed = placeOnCanvas(image, image.width + 2 * overhang(detections, image), image.height + 2 * overhang(detections, image));
   for (const detection of detections) {
-    const face = await analyseFace(ctx, image, detection, withExpressions);
-    if (face) faces.push(face);
+    const shifted = { score: detection.score, box: { ...detection.box, x: detection.box.x + placed.offsetX, y: detection.box.y + placed.offsetY } };
+    const face = await analyseFace(ctx, placed.image, shifted, withExpressions);
+    if (!face) continue;
+    const box = clipToImage(detection.box, image.width, image.height);
+    if (!box) continue;
+    faces.push(scaleToOriginal(image, { ...face, box, landmarks: face.landmarks.map((p) => ({ x: p.x - placed.offsetX, y: p.y - placed.offsetY })) }));
   }
   return faces;
+}
+
+/** How far (in pixels) any detection, grown by half its size on each side, reaches past the image. */
+function overhang(detections: readonly Detection[], image: Pick<RgbImage, 'width' | 'height'>): number {
+  let most = 0;
+  for (const { box } of detections) {
+    const grow = Math.max(box.width, box.height) / 2;
+    most = Math.max(most, -(box.x - grow), -(box.y - grow), box.x + box.width + grow - image.width, box.y + box.height + grow - image.height);
+  }
+  return Math.ceil(most);
+}
+
+/** `box` clipped to the image; undefined when nothing of it is inside. */
+function clipToImage(box: Box, width: number, height: number): Box | undefined {
+  const x = Math.max(0, box.x);
+  const y = Math.max(0, box.y);
+  const w = Math.min(width, box.x + box.width) - x;
+  const h = Math.min(height, box.y + box.height) - y;
+  return w > 0 && h > 0 ? { x, y, width: w, height: h } : undefined;
+}
+
+/** A face in decoded-image pixels mapped to the original image (when it was shrunk on load). */
+function scaleToOriginal<T extends PipelineFace>(image: RgbImage, face: T): T {
+  const sx = image.originalWidth / image.width;
+  const sy = image.originalHeight / image.height;
+  if (sx === 1 && sy === 1) return face;
+  const { box } = face;
+  return { ...face, box: { x: box.x * sx, y: box.y * sy, width: box.width * sx, height: box.height * sy }, landmarks: face.landmarks.map((p) => ({ x: p.x * sx, y: p.y * sy })) };
 }
 
 async function analyseFace(
@@ -101,7 +124,7 @@ async function analyseFace(
   image: RgbImage,
   detection: Detection,
   withExpressions: boolean,
-): Promise<(Omit<AnalysedFace, 'expressions'> & { expressions?: Expressions }) | undefined> {
+): Promise<PipelineFace | undefined> {
   const { width, height } = image;
   const landmarkCrop = clipAndFloor(detection.box, width, height);
   if (!landmarkCrop) return undefined;
@@ -121,13 +144,10 @@ async function analyseFace(
     expressions = toExpressions(required(expressionOut, 'expressions'));
   }
 
-  const sx = image.originalWidth / width;
-  const sy = image.originalHeight / height;
-  const { box } = detection;
   return {
-    box: sx === 1 && sy === 1 ? { ...box } : { x: box.x * sx, y: box.y * sy, width: box.width * sx, height: box.height * sy },
+    box: { ...detection.box },
     score: detection.score,
-    landmarks: sx === 1 && sy === 1 ? points : points.map((p) => ({ x: p.x * sx, y: p.y * sy })),
+    landmarks: points,
     descriptor: Array.from(required(descriptorOut, 'descriptor')),
     ...(expressions ? { expressions } : {}),
   };

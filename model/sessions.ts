@@ -6,10 +6,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from './build/buildModels.ts';
+import { NET_NAMES, type NetName } from './build/manifest.ts';
 
-/** The networks, named as their ONNX files are. */
-export const NET_NAMES = ['tiny_face_detector', 'ssd_mobilenetv1', 'face_landmark_68', 'face_expression', 'face_recognition'] as const;
-export type NetName = (typeof NET_NAMES)[number];
+export { NET_NAMES, type NetName };
 
 export type Sessions = Record<NetName, ort.InferenceSession>;
 

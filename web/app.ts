@@ -12,7 +12,7 @@ import type { WebConfig } from './config.ts';
 import { createAuth } from './auth.ts';
 import { errorMiddleware, type ErrorLogger } from './errors.ts';
 import { classicRouter } from './routes/classic.ts';
-import { galleryRouter } from './routes/gallery.ts';
+import { galleryDocumentRouter, galleryRouter } from './routes/gallery.ts';
 import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { streamRouter } from './routes/stream.ts';
@@ -88,6 +88,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   for (const router of [
     jobsRouter(services, config),
     galleryRouter(services, config),
+    galleryDocumentRouter(services),
     instancesRouter(services),
     systemRouter(services),
     streamRouter(services, config),

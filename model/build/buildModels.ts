@@ -16,7 +16,7 @@ import { readWeights, weightFiles } from './weights.ts';
 export type { Manifest } from './manifest.ts';
 
 /** Bump whenever a builder's output changes: every manifest with another version is rebuilt. */
-export const BUILDER_VERSION = '1.0.0';
+export const BUILDER_VERSION = '1.1.0';
 
 const require = createRequire(import.meta.url);
 const PACKAGE = '@vladmandic/face-api';
@@ -156,7 +156,7 @@ export async function ensureModels(dir: string = DEFAULT_MODEL_DIR, options: Ens
   const cache = await HashCache.open(dir);
   const [old, weightHashes] = await Promise.all([readManifest(dir), hashWeights(weightsDir, cache)]);
   const fresh = await Promise.all(RECIPES.map((r) => isFresh(dir, r, old, weightHashes.get(r.name) ?? {}, cache)));
-  if (old && fresh.every(Boolean)) {
+  if (old && fresh.every(Boolean) && Object.keys(old.nets).length === RECIPES.length) {
     await cache.save();
     return old;
   }

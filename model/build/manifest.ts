@@ -5,7 +5,14 @@
  * as `(x - mean) / divisor` inside the graph.
  */
 
-export const NET_NAMES = ['tiny_face_detector', 'ssd_mobilenetv1', 'face_landmark_68', 'face_expression', 'face_recognition'] as const;
+/**
+ * Every graph the build writes. `tiny_face_detector_<n>` are the same tiny detector resized to `n`
+ * inside the graph: the cheap passes for small photos and close-ups (see model/scalePasses.ts).
+ */
+export const NET_NAMES = [
+  'tiny_face_detector', 'tiny_face_detector_96', 'tiny_face_detector_160',
+  'ssd_mobilenetv1', 'face_landmark_68', 'face_expression', 'face_recognition',
+] as const;
 export type NetName = (typeof NET_NAMES)[number];
 
 export interface TensorSpec {

@@ -28,6 +28,8 @@ export const RECIPES: readonly NetRecipe[] = [
   { name: 'face_landmark_68', weightsModel: 'face_landmark_68_model', build: buildFaceLandmark68, padding: 'centre', spec: faceFeatureInput, outputs: [{ name: 'landmarks', shape: [1, 136] }] },
   { name: 'face_expression', weightsModel: 'face_expression_model', build: buildFaceExpression, padding: 'centre', spec: faceFeatureInput, outputs: [{ name: 'expressions', shape: [1, 7] }] },
   { name: 'tiny_face_detector', weightsModel: 'tiny_face_detector_model', build: buildTinyFaceDetector, padding: 'bottom-right', spec: tinyFaceDetectorInput, outputs: [{ name: 'grid', shape: [1, 25, 13, 13] }] },
+  tinyAt(96),
+  tinyAt(160),
   {
     name: 'ssd_mobilenetv1', weightsModel: 'ssd_mobilenetv1_model', build: buildSsdMobilenetv1, padding: 'bottom-right', spec: ssdMobilenetv1Input,
     outputs: [
@@ -37,6 +39,18 @@ export const RECIPES: readonly NetRecipe[] = [
     ],
   },
 ];
+
+/** The tiny detector built to resize its input to `n` (a multiple of 32): a `[1, 25, n/32, n/32]` grid. */
+function tinyAt(n: 96 | 160): NetRecipe {
+  return {
+    name: `tiny_face_detector_${n}`,
+    weightsModel: 'tiny_face_detector_model',
+    build: (w) => buildTinyFaceDetector(w, n),
+    padding: 'bottom-right',
+    spec: { ...tinyFaceDetectorInput, netSize: n },
+    outputs: [{ name: 'grid', shape: [1, 25, n / 32, n / 32] }],
+  };
+}
 
 /** The manifest's `input` record for a recipe (SSD's `x/127.5 - 1` written as mean 127.5, divisor 127.5). */
 export function inputEntry(r: NetRecipe): NetEntry['input'] {

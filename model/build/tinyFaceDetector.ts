@@ -16,10 +16,15 @@ export const TINY_ANCHORS: readonly (readonly [number, number])[] = [
 // face-api's leaky is relu(x - 0.1x) + 0.1x, which is LeakyRelu(0.1) up to rounding.
 const leaky = (g: GraphBuilder, x: Value): Value => g.unary('LeakyRelu', x, { alpha: { float: 0.10000000149011612 } });
 
-/** Builds `image` [1,S,S,3] → `grid` [1,25,13,13]: the raw head, channel = anchor*5 + [tx,ty,tw,th,score]. */
-export function buildTinyFaceDetector(w: WeightMap): Uint8Array {
-  const g = new GraphBuilder('tiny_face_detector');
-  let x = imageInput(g, tinyFaceDetectorInput);
+/**
+ * Builds `image` [1,S,S,3] → `grid` [1,25,n/32,n/32]: the raw head, channel = anchor*5 +
+ * [tx,ty,tw,th,score]. The net is fully convolutional and its anchors are in grid cells (32 px), so
+ * face-api runs it at any multiple of 32; `netSize` picks the size the graph resizes its input to.
+ */
+export function buildTinyFaceDetector(w: WeightMap, netSize: number = tinyFaceDetectorInput.netSize): Uint8Array {
+  if (netSize % 32 !== 0) throw new Error(`tiny detector: net size ${netSize} is not a multiple of 32`);
+  const g = new GraphBuilder(`tiny_face_detector_${netSize}`);
+  let x = imageInput(g, { ...tinyFaceDetectorInput, netSize });
   x = leaky(g, g.conv(x, hwioToOihw(w.get('conv0/filters')), w.get('conv0/bias').data, { padding: 'valid' }));
   x = g.pool('MaxPool', x, 2, 2, 'same');
   for (const layer of ['conv1', 'conv2', 'conv3', 'conv4', 'conv5']) {

@@ -3,10 +3,11 @@
  * on each example photo and keeps the descriptor of the largest face, plus a JPEG crop of that face
  * for thumbnails. Every change is a read → change → write of the gallery document, serialised.
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Blobs } from '../../adapters/ports.ts';
 import { FacefleetError, NotFoundError, ValidationError } from '../../machines/index.ts';
-import { addExample, addSubject, removeExample, removeSubject, type Gallery, type GallerySubject } from '../../model/gallery.ts';
+import { addExample, addSubject, parseGallery, removeExample, removeSubject, type Gallery, type GallerySubject } from '../../model/gallery.ts';
 import type { EnrolledFace } from '../../model/index.ts';
 import type { Clock } from '../clock.ts';
 import { blobKeys } from '../keys.ts';
@@ -43,6 +44,8 @@ export interface ExampleView {
   id: string;
   box: FaceBox | null;
   sourceName: string | null;
+  /** sha256 (hex) of the enrolled photo, null for examples enrolled before it was recorded. */
+  sha256: string | null;
 }
 
 export interface SubjectView {
@@ -57,7 +60,7 @@ function subjectView(subject: GallerySubject): SubjectView {
     id: subject.id,
     name: subject.name,
     exampleCount: subject.examples.length,
-    examples: subject.examples.map((e) => ({ id: e.id, box: e.box ?? null, sourceName: e.sourceName ?? null })),
+    examples: subject.examples.map((e) => ({ id: e.id, box: e.box ?? null, sourceName: e.sourceName ?? null, sha256: e.sha256 ?? null })),
   };
 }
 
@@ -126,16 +129,25 @@ export function createGalleryService(deps: GalleryServiceDeps) {
     /**
      * Enrols each photo as an example of the subject: the largest face's descriptor and a crop of
      * it. All or nothing: a photo without a face (422), of the wrong type (415) or too large (413)
-     * refuses the whole request and nothing is saved.
+     * refuses the whole request and nothing is saved. A photo the subject already has (same
+     * sha256) is not enrolled again: its existing example is answered with `duplicate: true`.
      */
-    async addExamples(subjectId: string, files: readonly UploadFile[]): Promise<Array<ExampleView & { faceCount: number }>> {
+    async addExamples(subjectId: string, files: readonly UploadFile[]): Promise<Array<ExampleView & { faceCount: number; duplicate: boolean }>> {
       checkFileCount(files.length, deps.limits, 'file');
       for (const file of files) await checkImage(file, deps.limits);
-      findSubject(await loadGallery(deps.blobs, storeOptions), subjectId); // 404 before running the model
+      const known = findSubject(await loadGallery(deps.blobs, storeOptions), subjectId).examples; // 404 before running the model
       const faceModel = await getModel();
-      const enrolled: Array<{ id: string; face: EnrolledFace; crop: Buffer; sourceName: string }> = [];
+      const enrolled: Array<{ id: string; face: EnrolledFace; crop: Buffer; sourceName: string; sha256: string }> = [];
+      const duplicates: Array<ExampleView & { faceCount: number; duplicate: boolean }> = [];
       for (const file of files) {
         const bytes = await uploadBytes(file);
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const stored = known.find((e) => e.sha256 === sha256);
+        if (stored) {
+          duplicates.push({ id: stored.id, box: stored.box ?? null, sourceName: stored.sourceName ?? null, sha256, faceCount: 1, duplicate: true });
+          continue;
+        }
+        if (enrolled.some((e) => e.sha256 === sha256)) continue; // the same photo twice in one request
         let face: EnrolledFace;
         try {
           face = await faceModel.enrolFace(bytes, { detector: deps.detector });
@@ -143,7 +155,7 @@ export function createGalleryService(deps: GalleryServiceDeps) {
           if (isNoFace(error)) throw new NoFaceError(`No face was found in ${JSON.stringify(file.fileName)}.`);
           throw error;
         }
-        enrolled.push({ id: deps.clock.newId(), face, crop: await cropFace(bytes, face.box), sourceName: file.fileName });
+        enrolled.push({ id: deps.clock.newId(), face, crop: await cropFace(bytes, face.box), sourceName: file.fileName, sha256 });
       }
       const putCrops = enrolled.map((e) => deps.blobs.put(blobKeys.galleryExample(e.id), e.crop, { contentType: 'image/jpeg' }));
       try {
@@ -153,7 +165,11 @@ export function createGalleryService(deps: GalleryServiceDeps) {
           (gallery) => {
             findSubject(gallery, subjectId); // deleted meanwhile → 404
             let next = gallery;
-            for (const e of enrolled) next = addExample(next, subjectId, { id: e.id, descriptor: e.face.descriptor, box: e.face.box, sourceName: e.sourceName });
+            const present = new Set(findSubject(gallery, subjectId).examples.map((e) => e.sha256));
+            for (const e of enrolled) {
+              if (present.has(e.sha256)) continue; // enrolled meanwhile by a concurrent request
+              next = addExample(next, subjectId, { id: e.id, descriptor: e.face.descriptor, box: e.face.box, sourceName: e.sourceName, sha256: e.sha256 });
+            }
             return { gallery: next, value: undefined };
           },
           storeOptions,
@@ -163,7 +179,57 @@ export function createGalleryService(deps: GalleryServiceDeps) {
         await Promise.all(enrolled.map((e) => deleteCrop(deps.blobs, e.id)));
         throw error;
       }
-      return enrolled.map((e) => ({ id: e.id, box: e.face.box, sourceName: e.sourceName, faceCount: e.face.faceCount }));
+      return [...enrolled.map((e) => ({ id: e.id, box: e.face.box, sourceName: e.sourceName, sha256: e.sha256, faceCount: e.face.faceCount, duplicate: false })), ...duplicates];
+    },
+
+    /** The whole gallery document, descriptors included (for `facefleet gallery export`). */
+    exportGallery(): Promise<Gallery> {
+      return loadGallery(deps.blobs, storeOptions);
+    },
+
+    /**
+     * Merges a gallery document into the stored one: subjects matched by name (case-insensitive),
+     * created when absent; an example is added unless the subject already has one with the same id
+     * or the same photo (sha256). ValidationError when `document` is not a gallery.
+     */
+    mergeGallery(document: unknown): Promise<{ subjectsAdded: number; examplesAdded: number; examplesSkipped: number }> {
+      let incoming: Gallery;
+      try {
+        incoming = parseGallery(document);
+      } catch (error) {
+        throw new ValidationError(`The body is not a gallery document: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      for (const subject of incoming.subjects) checkSubjectName(subject.name);
+      return updateGallery(
+        deps.blobs,
+        (gallery) => {
+          let next = gallery;
+          const counts = { subjectsAdded: 0, examplesAdded: 0, examplesSkipped: 0 };
+          for (const subject of incoming.subjects) {
+            let target = next.subjects.find((s) => s.name.toLowerCase() === subject.name.trim().toLowerCase());
+            if (!target) {
+              const id = deps.clock.newId();
+              next = addSubject(next, { id, name: subject.name.trim() });
+              target = findSubject(next, id);
+              counts.subjectsAdded += 1;
+            }
+            const ids = new Set(next.subjects.flatMap((s) => s.examples.map((e) => e.id)));
+            const photos = new Set(target.examples.flatMap((e) => (e.sha256 ? [e.sha256] : [])));
+            for (const example of subject.examples) {
+              if (ids.has(example.id) || (example.sha256 && photos.has(example.sha256))) {
+                counts.examplesSkipped += 1;
+                continue;
+              }
+              next = addExample(next, target.id, example);
+              ids.add(example.id);
+              if (example.sha256) photos.add(example.sha256);
+              counts.examplesAdded += 1;
+            }
+          }
+          return { gallery: counts.subjectsAdded + counts.examplesAdded > 0 ? next : gallery, value: counts };
+        },
+        storeOptions,
+      );
     },
 
     /** Removes one example and its crop; NotFoundError when the subject or example is absent. */

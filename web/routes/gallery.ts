@@ -8,6 +8,22 @@ import type { WebConfig } from '../config.ts';
 import { readJson } from '../json.ts';
 import { withUpload } from '../upload.ts';
 
+/** The largest gallery document `POST /v1/gallery` takes (about 15,000 examples). */
+const GALLERY_DOCUMENT_LIMIT = 40 * 1024 * 1024;
+
+/** `/v1/gallery`: the whole gallery document, descriptors included — export, and import by merging. */
+export function galleryDocumentRouter(services: ApiServices): Router {
+  const router = new Router({ prefix: '/v1/gallery' });
+  router.get('/', async (ctx) => {
+    ctx.set('Content-Disposition', 'attachment; filename="gallery.json"');
+    ctx.body = await services.gallery.exportGallery();
+  });
+  router.post('/', async (ctx) => {
+    ctx.body = await services.gallery.mergeGallery(await readJson(ctx, GALLERY_DOCUMENT_LIMIT));
+  });
+  return router;
+}
+
 export function galleryRouter(services: ApiServices, config: WebConfig): Router {
   const router = new Router({ prefix: '/v1/gallery/subjects' });
 

@@ -2,18 +2,20 @@
  * `facefleet recognize <image...>`: runs the face model in this process on local files and prints
  * one JSON object per image. A file the model rejects prints a one-line error and exits 1.
  */
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
 
-const usage = `Usage: facefleet recognize <image...> [--gallery file.json] [--detector ssd|tiny] [--threshold n]
+const usage = `Usage: facefleet recognize <image or folder...> [--files list|-] [--gallery file.json] [--detector ssd|tiny] [--threshold n]
 
 Detects, describes and names every face in each image (JPEG, PNG or WebP) and prints one JSON
 object per image: { file, width, height, label, faces: [{ box, score, label, distance,
 expressions, landmarks, descriptor }] }. "label" is the largest face's name, "unknown" or "no-face".
+A folder stands for its .jpg, .jpeg, .png and .webp files (not its subfolders), by name.
 
 Options:
+  --files <list|->     also the paths in this file, one per line ("-": read them from standard input)
   --gallery <file>     a gallery JSON ({ version: 1, subjects: [...] }); default: empty, so every face is unknown
   --detector ssd|tiny  the face detector (default ssd)
   --threshold <n>      the match distance threshold (default: the gallery's, else 0.6)
@@ -36,13 +38,15 @@ const command: Command = {
           detector: { type: 'string' },
           threshold: { type: 'string' },
           threads: { type: 'string' },
+          files: { type: 'string' },
         },
       });
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
     const { values, positionals } = parsed;
-    if (positionals.length === 0) throw new UsageError('give at least one image file (see facefleet recognize --help)');
+    const files = await listImages(positionals, values.files);
+    if (files.length === 0) throw new UsageError('give at least one image file or folder (see facefleet recognize --help)');
     const detector = values.detector ?? 'ssd';
     if (detector !== 'ssd' && detector !== 'tiny') throw new UsageError(`--detector must be ssd or tiny, not "${detector}"`);
     const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
@@ -68,7 +72,7 @@ const command: Command = {
 
     const loaded = await model.loadModel({ threads });
     let exitCode = 0;
-    for (const file of positionals) {
+    for (const file of files) {
       let bytes: Uint8Array;
       try {
         bytes = await readFile(file);
@@ -90,6 +94,37 @@ const command: Command = {
     return exitCode;
   },
 };
+
+/** The images named: files as given, folders expanded to their image files, then the --files list. */
+async function listImages(paths: readonly string[], listFile: string | undefined): Promise<string[]> {
+  const all = [...paths];
+  if (listFile !== undefined) {
+    let text: string;
+    try {
+      text = listFile === '-' ? await readStdin() : await readFile(listFile, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read the file list ${listFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    all.push(...text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== ''));
+  }
+  const files: string[] = [];
+  for (const path of all) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      files.push(path); // a missing file is reported when it is read, with the others going on
+      continue;
+    }
+    const names = (await readdir(path)).filter((name) => /\.(jpe?g|png|webp)$/i.test(name)).sort();
+    files.push(...names.map((name) => join(path, name)));
+  }
+  return files;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** Keeps the JSON readable: coordinates and probabilities to 6 significant decimals. */
 function roundNumbers(_key: string, value: unknown): unknown {
