@@ -5,12 +5,12 @@
  */
 import type { Blobs, EventStore, Queue } from '../adapters/ports.ts';
 import type { ReadModelRow } from '../machines/index.ts';
-import { createChangeFeed, type ChangeFeed } from './changeFeed.ts';
+import { createChangeFeed, type ChangeFeed } from './streams/changeFeed.ts';
 import type { Clock } from './clock.ts';
 import { createGalleryService, type FaceModelLike, type GalleryService } from './gallery/index.ts';
-import { createInstanceService, instanceView, type InstanceService } from './instances.ts';
+import { createInstanceService, instanceView, type InstanceService } from './instances/instances.ts';
 import { createJobService, jobView, type Detector, type JobService } from './jobs/index.ts';
-import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads.ts';
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads/uploads.ts';
 
 // What the web needs besides the services: the domain errors (to map them) and the upload helpers.
 export { FacefleetError, IllegalTransitionError, NotFoundError, ValidationError, VersionConflictError } from '../machines/index.ts';
@@ -19,9 +19,9 @@ export { JobFailedError, parseDetector, WaitTimeoutError } from './jobs/index.ts
 export type { ClassicAnswer, History, JobDetail, JobView, ListInput, SubmittedJob } from './jobs/index.ts';
 export { NoFaceError } from './gallery/index.ts';
 export type { FaceModelLike, SubjectView, ExampleView } from './gallery/index.ts';
-export type { InstanceView } from './instances.ts';
-export { DEFAULT_UPLOAD_LIMITS, PayloadTooLargeError, UnsupportedMediaTypeError, safeFileName } from './uploads.ts';
-export type { UploadFile, UploadLimits } from './uploads.ts';
+export type { InstanceView } from './instances/instances.ts';
+export { DEFAULT_UPLOAD_LIMITS, PayloadTooLargeError, UnsupportedMediaTypeError, safeFileName } from './uploads/uploads.ts';
+export type { UploadFile, UploadLimits } from './uploads/uploads.ts';
 
 export interface ApiDeps {
   store: EventStore;

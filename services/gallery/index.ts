@@ -9,9 +9,9 @@ import { FacefleetError, NotFoundError, ValidationError } from '../../machines/i
 import { addExample, addSubject, removeExample, removeSubject, type Gallery, type GallerySubject } from '../../model/gallery.ts';
 import type { EnrolledFace } from '../../model/index.ts';
 import type { Clock } from '../clock.ts';
-import { blobKeys } from '../keys.ts';
-import { checkFileCount, checkImage, uploadBytes, type UploadFile, type UploadLimits } from '../uploads.ts';
-import { cropFace, type FaceBox } from './faceCrop.ts';
+import { blobKeys } from '../blobKeys.ts';
+import { checkFileCount, checkImage, uploadBytes, type UploadFile, type UploadLimits } from '../uploads/uploads.ts';
+import { cropFace, type FaceBox } from '../../model/faceCrop.ts';
 import { loadGallery, updateGallery } from './galleryStore.ts';
 
 export { loadGallery, saveGallery, updateGallery } from './galleryStore.ts';

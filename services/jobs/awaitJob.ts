@@ -5,7 +5,7 @@
  */
 import type { EventStore } from '../../adapters/ports.ts';
 import type { ReadModelRow } from '../../machines/index.ts';
-import type { ChangeFeed } from '../changeFeed.ts';
+import type { ChangeFeed } from '../streams/changeFeed.ts';
 import { getJobRow } from './getJob.ts';
 import { WaitTimeoutError } from './errors.ts';
 

@@ -3,9 +3,9 @@
  * `requeueOrphans`) call.
  */
 import type { Blobs, EventStore, Queue } from '../../adapters/ports.ts';
-import type { ChangeFeed } from '../changeFeed.ts';
+import type { ChangeFeed } from '../streams/changeFeed.ts';
 import type { Clock } from '../clock.ts';
-import type { UploadFile, UploadLimits } from '../uploads.ts';
+import type { UploadFile, UploadLimits } from '../uploads/uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
 import { classicAnswer, submitClassic } from './classic.ts';
 import { getJob, getJobImage } from './getJob.ts';

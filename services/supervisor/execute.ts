@@ -6,8 +6,8 @@
 import type { Compute, EventStore, Queue } from '../../adapters/ports.ts';
 import { allows, streamName, type InstanceEventData, type JobEventData, type NewEvent, type StreamState } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
-import type { ResponseMessage } from '../messages.ts';
-import { emptyState, propose } from '../streams.ts';
+import type { ResponseMessage } from '../jobs/messages.ts';
+import { emptyState, propose } from '../streams/propose.ts';
 import type { Command } from './decide.ts';
 
 export interface ExecuteDeps {

@@ -6,7 +6,7 @@
  */
 import type { EventStore } from '../../adapters/ports.ts';
 import { allows, evolve, IllegalTransitionError, streamName, type InstanceSnapshot, type JobSnapshot, type NewEvent, type StreamState } from '../../machines/index.ts';
-import { catchUp, load, propose } from '../streams.ts';
+import { catchUp, load, propose } from '../streams/propose.ts';
 
 /** States after which the instance stream takes nothing more from the worker. */
 const finished = new Set(['lost', 'terminated']);

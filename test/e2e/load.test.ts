@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LoadReport } from '../../services/load/types.ts';
+import type { LoadReport } from '../../client/load/types.ts';
 import { enrolDemoPeople, startLoadTarget, writeDemoFolder, type LoadTarget } from '../support/loadTarget.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 

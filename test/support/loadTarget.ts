@@ -7,8 +7,8 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { enrolSubjects } from '../../services/load/enrol.ts';
-import { readImageFolder } from '../../services/load/loadOptions.ts';
+import { enrolSubjects } from '../bench/enrol.ts';
+import { readImageFolder } from '../../client/load/loadOptions.ts';
 import { startFacefleet, type FacefleetProcess } from './facefleetProcess.ts';
 
 export interface LoadTarget {

@@ -8,8 +8,8 @@ import { openSqliteEventStore } from '../../../adapters/embedded/sqliteEventStor
 import { openSqliteQueues } from '../../../adapters/embedded/sqliteQueue.ts';
 import type { EventStore, Queue } from '../../../adapters/ports.ts';
 import { streamName, type ReadModelRow } from '../../../machines/index.ts';
-import { createChangeFeed, type ChangeFeed } from '../../../services/changeFeed.ts';
-import { emptyState, propose } from '../../../services/streams.ts';
+import { createChangeFeed, type ChangeFeed } from '../../../services/streams/changeFeed.ts';
+import { emptyState, propose } from '../../../services/streams/propose.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const at = () => new Date().toISOString();

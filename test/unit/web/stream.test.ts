@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { streamName } from '../../../machines/index.ts';
-import { emptyState, propose } from '../../../services/streams.ts';
+import { emptyState, propose } from '../../../services/streams/propose.ts';
 import { form, sampleImage, simulateWorker, startBench, type Bench } from './webHarness.ts';
 
 interface SseEvent {

@@ -4,7 +4,7 @@
  * seq that was read, and on a version conflict read again and judge again, a bounded number of times.
  * Nothing sets a state by hand: the state follows from the events.
  */
-import type { EventStore } from '../adapters/ports.ts';
+import type { EventStore } from '../../adapters/ports.ts';
 import {
   evolve,
   fold,
@@ -16,7 +16,7 @@ import {
   type NewEvent,
   type StoredEvent,
   type StreamState,
-} from '../machines/index.ts';
+} from '../../machines/index.ts';
 
 /** Folds a stream from the store. */
 export async function load(store: EventStore, stream: string): Promise<StreamState> {

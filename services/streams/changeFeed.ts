@@ -12,8 +12,8 @@
  * A second loop drains the response queue with long polls and deletes what it reads: those messages
  * are only wake-ups, the event streams are the truth.
  */
-import type { EventStore, Queue } from '../adapters/ports.ts';
-import { evolve, initialSnapshot, toReadModel, toState, type ReadModelRow } from '../machines/index.ts';
+import type { EventStore, Queue } from '../../adapters/ports.ts';
+import { evolve, initialSnapshot, toReadModel, toState, type ReadModelRow } from '../../machines/index.ts';
 
 export type RowListener = (row: ReadModelRow) => void;
 

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import sharp from 'sharp';
-import { FacefleetError, ValidationError } from '../machines/index.ts';
+import { FacefleetError, ValidationError } from '../../machines/index.ts';
 
 export interface UploadLimits {
   /** Largest request body, bytes (default 15 MB). */
