@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Blobs } from '../../adapters/ports.ts';
-import { FacefleetError, NotFoundError, ValidationError } from '../../machines/index.ts';
+import { NoFaceError, NotFoundError, ValidationError } from '../errors.ts';
 import { addExample, addSubject, removeExample, removeSubject, type Gallery, type GallerySubject } from '../../model/gallery.ts';
 import type { EnrolledFace } from '../../model/index.ts';
 import type { Clock } from '../clock.ts';
@@ -20,12 +20,6 @@ export type { Gallery, GalleryExample, GallerySubject } from './galleryStore.ts'
 /** What enrolment needs of the face model. */
 export interface FaceModelLike {
   enrolFace(imageBytes: Uint8Array, options?: { detector?: 'ssd' | 'tiny' }): Promise<EnrolledFace>;
-}
-
-/** The example photo has no face (422). */
-export class NoFaceError extends FacefleetError {
-  readonly code = 'no-face';
-  readonly status = 422;
 }
 
 export interface GalleryServiceDeps {

@@ -6,7 +6,7 @@
 import type { ChangeFeed } from '../streams/changeFeed.ts';
 import { baseName, type UploadFile } from '../uploads/uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
-import { JobFailedError } from './errors.ts';
+import { JobFailedError } from '../errors.ts';
 import { submitJobs, type SubmitDeps, type SubmittedJob } from './submitJobs.ts';
 
 export interface ClassicAnswer {

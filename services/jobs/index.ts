@@ -14,7 +14,6 @@ import { countJobs, listJobs, type ListInput } from './listJobs.ts';
 import { requeueOrphans, type RequeueOptions } from './requeueOrphans.ts';
 import { submitJobs, type Detector, type SubmitOptions } from './submitJobs.ts';
 
-export { JobFailedError, WaitTimeoutError } from './errors.ts';
 export { jobView, type JobDetail, type JobTimings, type JobView } from './getJob.ts';
 export type { History } from './jobHistory.ts';
 export type { ListInput } from './listJobs.ts';

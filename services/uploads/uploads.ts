@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import sharp from 'sharp';
-import { FacefleetError, ValidationError } from '../../machines/index.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 
 export interface UploadLimits {
   /** Largest request body, bytes (default 15 MB). */
@@ -23,23 +23,6 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
   maxFiles: 20,
   maxPixels: 40_000_000,
 };
-
-/** The request body or an image is larger than allowed (413). */
-export class PayloadTooLargeError extends FacefleetError {
-  readonly status = 413;
-  constructor(
-    message: string,
-    readonly code: 'payload-too-large' | 'image-too-large' = 'payload-too-large',
-  ) {
-    super(message);
-  }
-}
-
-/** The body or a file is of a type we do not accept (415). */
-export class UnsupportedMediaTypeError extends FacefleetError {
-  readonly code = 'unsupported-media-type';
-  readonly status = 415;
-}
 
 export type ImageContentType = 'image/jpeg' | 'image/png' | 'image/webp';
 
