@@ -26,7 +26,7 @@ export interface ChangeFeed {
   subscribeJob(jobId: string, listener: RowListener): () => void;
   /** Reads the store now instead of at the next tick. */
   poke(): void;
-  /** How many listeners are attached (for tests and /v1/counts diagnostics). */
+  /** How many listeners are attached (tests check that none is left behind). */
   listenerCount(): number;
   /** Stops both loops and drops every listener. */
   close(): Promise<void>;

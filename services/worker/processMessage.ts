@@ -86,11 +86,8 @@ export function decideStart(state: StreamState, instanceId: string, clock: Clock
       } satisfies JobEventData<'JobRequeued'>);
       return [requeued, start];
     }
-    case 'new':
-    case 'done':
-    case 'failed':
-      return null;
     default:
+      // new, done, failed: nothing to take.
       return null;
   }
 }
