@@ -118,7 +118,7 @@ export async function checkImage(file: UploadFile, limits: UploadLimits): Promis
 }
 
 /** Refuses an empty list or more files than allowed (400). */
-export function checkFileCount(count: number, limits: UploadLimits, field: string): void {
+export function checkFileCount(count: number, limits: Pick<UploadLimits, 'maxFiles'>, field: string): void {
   if (count === 0) throw new ValidationError(`Send at least one image in the multipart field "${field}".`);
   if (count > limits.maxFiles) throw new ValidationError(`Send at most ${limits.maxFiles} files per request (got ${count}).`);
 }
