@@ -92,8 +92,6 @@ export interface Queue {
   readonly name: string;
   /** Sends one message; resolves to its id. */
   send(body: string, options?: { delaySeconds?: number }): Promise<string>;
-  /** Sends up to 10 messages at once; resolves to their ids in order. */
-  sendBatch(bodies: string[]): Promise<string[]>;
   /**
    * Receives up to maxMessages visible messages and hides them for the visibility timeout. A message
    * received more than the queue's maxReceives is moved to its dead-letter queue instead of returned.
@@ -105,7 +103,7 @@ export interface Queue {
   changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
   /** Messages ready to receive and messages received but not yet deleted. */
   depth(): Promise<{ visible: number; inFlight: number }>;
-  /** Deletes every message (tests and `facefleet reset` only). */
+  /** Deletes every message (tests only). */
   purge(): Promise<void>;
 }
 

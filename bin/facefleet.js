@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `facefleet` command: registers tsx so the TypeScript sources run as they are, then hands
-// over to the CLI. Worker child processes are started the same way (see services/cli).
+// over to the CLI. Worker child processes are started the same way (see app/cli).
 //
 // onnxruntime-node 1.30 overflows its stack (SIGSEGV inside InferenceSession.create) when the
 // process's command line is longer than about 28 KB, e.g. ~650 file paths. So a facefleet started
@@ -29,4 +29,4 @@ if (process.env.FACEFLEET_ARGV_FD === '3') {
 }
 
 register();
-await import('../services/cli/main.ts');
+await import('../app/cli/main.ts');

@@ -23,6 +23,18 @@ export interface NewEvent<Type extends string = string, Data = unknown> {
 
 export type StreamKind = 'job' | 'instance';
 
+/**
+ * The one id rule, for job, instance and gallery ids alike: 1–100 letters, digits, `-` or `_` — safe
+ * in a URL, a blob key, a file name and a stream name. The ids we create (time-sortable, from the
+ * services' clock) follow it; anything else is no id of ours.
+ */
+export const idPattern = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** True when `text` follows the id rule. */
+export function isId(text: string): boolean {
+  return idPattern.test(text);
+}
+
 /** `job-<id>` / `instance-<id>`. */
 export function streamName(kind: StreamKind, id: string): string {
   return `${kind}-${id}`;

@@ -1,6 +1,8 @@
 /**
- * The pure fold of events through the machines: `evolve` judges one event, `fold` a whole stream,
- * `replay` keeps every intermediate snapshot and reports — instead of throwing — an event that the
+ * The one fold of events through the machines, over one type, `StreamState` (kind, state name,
+ * context, seq): `evolve` judges one proposed event, `allows` says whether a sequence would be
+ * taken, `fold` applies stored events (from the empty state or from a state already known), and
+ * `replay` keeps every intermediate state and reports — instead of throwing — an event that the
  * machine refuses, an unknown type, data that does not match its schema, or a gap in the seqs.
  */
 import type { z } from 'zod';
@@ -13,11 +15,7 @@ import { instanceMachine, type InstanceContext, type InstanceState } from './ins
 import { jobEventSchemas } from './jobEvents.ts';
 import { jobMachine, type JobContext, type JobState } from './jobMachine.ts';
 
-export type JobSnapshot = LightSnapshot<JobContext>;
-export type InstanceSnapshot = LightSnapshot<InstanceContext>;
-type AnySnapshot = JobSnapshot | InstanceSnapshot;
-
-/** What callers need from a folded stream, for either kind. */
+/** A folded stream, for either kind: its state, its context and the seq of its last event. */
 export type StreamState =
   | { kind: 'job'; state: JobState; context: JobContext; seq: number }
   | { kind: 'instance'; state: InstanceState; context: InstanceContext; seq: number };
@@ -34,19 +32,17 @@ const compiled = {
   instance: compileMachine<InstanceContext>(instanceMachine),
 } as Record<StreamKind, CompiledMachine<unknown>>;
 
-/** The snapshot before the first event of a stream of this kind. */
-export function initialSnapshot(kind: 'job'): JobSnapshot;
-export function initialSnapshot(kind: 'instance'): InstanceSnapshot;
-export function initialSnapshot(kind: StreamKind): AnySnapshot;
-export function initialSnapshot(kind: StreamKind): AnySnapshot {
-  return compiled[kind].initial as AnySnapshot;
-}
-
 /** The kind of a stream from its name; throws CorruptHistoryError for a name that is neither. */
 export function kindOf(stream: string): StreamKind {
   const parsed = parseStream(stream);
   if (!parsed) throw new CorruptHistoryError(stream, 0, `"${stream}" is not a job-<id> or instance-<id> stream`);
   return parsed.kind;
+}
+
+/** The state of a stream that has no events yet (seq 0). */
+export function emptyState(stream: string): StreamState {
+  const kind = kindOf(stream);
+  return toState(kind, compiled[kind].initial, 0);
 }
 
 type Validation = { problem: 'unknown-type' | 'invalid-data'; reason: string } | { event: EventLike };
@@ -64,54 +60,60 @@ function validate(kind: StreamKind, event: EventLike): Validation {
   return { event: { ...event, data: parsed.data } };
 }
 
-function step(kind: StreamKind, snapshot: AnySnapshot, event: EventLike): AnySnapshot | undefined {
-  return compiled[kind].step(snapshot as LightSnapshot<unknown>, event) as AnySnapshot | undefined;
-}
-
-/**
- * Applies one event and returns the next snapshot; pure. Throws IllegalTransitionError when the
- * machine refuses it, CorruptHistoryError when the type is unknown or the data invalid.
- */
-export function evolve<S extends AnySnapshot>(stream: string, snapshot: S, event: EventLike): S {
-  const kind = kindOf(stream);
-  const verdict = validate(kind, event);
-  if ('problem' in verdict) throw new CorruptHistoryError(stream, event.seq ?? 0, verdict.reason);
-  const next = step(kind, snapshot, verdict.event);
-  if (!next) throw new IllegalTransitionError(stream, snapshot.value, event.type);
-  return next as S;
-}
-
-/** True when the machine would take this event from this snapshot (schema and guards included). */
-export function allows(stream: string, snapshot: AnySnapshot, event: EventLike): boolean {
-  const kind = kindOf(stream);
-  const verdict = validate(kind, event);
-  return !('problem' in verdict) && step(kind, snapshot, verdict.event) !== undefined;
-}
-
-/** Reduces a snapshot to kind, state name, context and seq. */
-export function toState(kind: StreamKind, snapshot: AnySnapshot, seq: number): StreamState {
+function toState(kind: StreamKind, snapshot: LightSnapshot<unknown>, seq: number): StreamState {
   return { kind, state: snapshot.value, context: snapshot.context, seq } as StreamState;
 }
 
-/** Folds a whole stream; throws CorruptHistoryError on the first event the machine cannot take. */
-export function fold(stream: string, events: readonly StoredEvent[]): StreamState {
-  const kind = kindOf(stream);
-  let snapshot = initialSnapshot(kind);
-  let seq = 0;
-  for (const event of events) {
-    if (event.seq !== seq + 1) throw new CorruptHistoryError(stream, event.seq, `expected seq ${seq + 1}, found ${event.seq}`);
-    const verdict = validate(kind, event);
-    if ('problem' in verdict) throw new CorruptHistoryError(stream, event.seq, verdict.reason);
-    const next = step(kind, snapshot, verdict.event);
-    if (!next) throw new CorruptHistoryError(stream, event.seq, refusal(snapshot, event));
-    snapshot = next;
-    seq = event.seq;
-  }
-  return toState(kind, snapshot, seq);
+/** The next state, or undefined when the machine refuses the (validated) event. */
+function step(state: StreamState, event: EventLike, seq: number): StreamState | undefined {
+  const next = compiled[state.kind].step({ value: state.state, context: state.context }, event);
+  return next && toState(state.kind, next, seq);
 }
 
-function refusal(snapshot: AnySnapshot, event: EventLike): string {
-  return `${event.type} is not allowed in state "${snapshot.value}"`;
+/**
+ * Applies one event and returns the next state (seq + 1); pure. Throws IllegalTransitionError when
+ * the machine refuses it, CorruptHistoryError when the type is unknown or the data invalid.
+ */
+export function evolve(stream: string, state: StreamState, event: EventLike): StreamState {
+  const verdict = validate(state.kind, event);
+  if ('problem' in verdict) throw new CorruptHistoryError(stream, event.seq ?? state.seq + 1, verdict.reason);
+  const next = step(state, verdict.event, state.seq + 1);
+  if (!next) throw new IllegalTransitionError(stream, state.state, event.type);
+  return next;
+}
+
+/** True when the machine takes every event, in order, from `state` (schemas and guards included). */
+export function allows(stream: string, state: StreamState, events: readonly EventLike[]): boolean {
+  let current: StreamState | undefined = state;
+  for (const event of events) {
+    const verdict = validate(current.kind, event);
+    current = 'problem' in verdict ? undefined : step(current, verdict.event, current.seq + 1);
+    if (!current) return false;
+  }
+  return true;
+}
+
+/**
+ * Folds stored events, from the empty state or from `from` (a state already known: the events must
+ * follow its seq). Calls `onEach` with the state after each event. Throws CorruptHistoryError on a
+ * gap in the seqs or the first event the machine cannot take.
+ */
+export function fold(stream: string, events: readonly StoredEvent[], from?: StreamState, onEach?: (state: StreamState) => void): StreamState {
+  let state = from ?? emptyState(stream);
+  for (const event of events) {
+    if (event.seq !== state.seq + 1) throw new CorruptHistoryError(stream, event.seq, `expected seq ${state.seq + 1}, found ${event.seq}`);
+    const verdict = validate(state.kind, event);
+    if ('problem' in verdict) throw new CorruptHistoryError(stream, event.seq, verdict.reason);
+    const next = step(state, verdict.event, event.seq);
+    if (!next) throw new CorruptHistoryError(stream, event.seq, refusal(state.state, event));
+    state = next;
+    onEach?.(state);
+  }
+  return state;
+}
+
+function refusal(state: string, event: EventLike): string {
+  return `${event.type} is not allowed in state "${state}"`;
 }
 
 export interface ReplayStep {
@@ -141,23 +143,22 @@ export interface Replay {
  * skipped, so a damaged history can still be inspected instead of crashing the tool.
  */
 export function replay(stream: string, events: readonly StoredEvent[]): Replay {
-  const kind = kindOf(stream);
-  let snapshot = initialSnapshot(kind);
+  let state = emptyState(stream);
   let lastSeq = 0;
   const steps: ReplayStep[] = [];
   const problems: Replay['problems'] = [];
   for (const event of events) {
-    const before = snapshot;
+    const before = state;
     let problem: ReplayStep['problem'];
     if (event.seq !== lastSeq + 1) {
       problem = { kind: 'out-of-order', reason: `expected seq ${lastSeq + 1}, found ${event.seq}` };
     } else {
-      const verdict = validate(kind, event);
+      const verdict = validate(state.kind, event);
       if ('problem' in verdict) problem = { kind: verdict.problem, reason: verdict.reason };
       else {
-        const next = step(kind, snapshot, verdict.event);
-        if (next) snapshot = next;
-        else problem = { kind: 'refused', reason: refusal(snapshot, event) };
+        const next = step(state, verdict.event, event.seq);
+        if (next) state = next;
+        else problem = { kind: 'refused', reason: refusal(state.state, event) };
       }
     }
     lastSeq = Math.max(lastSeq, event.seq);
@@ -167,13 +168,13 @@ export function replay(stream: string, events: readonly StoredEvent[]): Replay {
       type: event.type,
       at: event.at,
       data: event.data,
-      stateBefore: before.value,
-      stateAfter: snapshot.value,
-      changes: diffContext(before.context as unknown as Record<string, unknown>, snapshot.context as unknown as Record<string, unknown>),
+      stateBefore: before.state,
+      stateAfter: state.state,
+      changes: diffContext(before.context as unknown as Record<string, unknown>, state.context as unknown as Record<string, unknown>),
       ...(problem ? { problem } : {}),
     });
   }
-  return { stream, kind, steps, final: toState(kind, snapshot, lastSeq), problems };
+  return { stream, kind: state.kind, steps, final: { ...state, seq: lastSeq }, problems };
 }
 
 function diffContext(before: Record<string, unknown>, after: Record<string, unknown>): Array<[string, unknown, unknown]> {

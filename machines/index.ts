@@ -6,5 +6,5 @@ export * from './jobMachine.ts';
 export * from './instanceEvents.ts';
 export * from './instanceMachine.ts';
 export * from './evolve.ts';
-export * from './compiledMachine.ts';
+export { compileMachine, type CompiledMachine } from './compiledMachine.ts';
 export * from './readModel.ts';

@@ -247,5 +247,9 @@ export const instanceStates: readonly InstanceState[] = [
   'new', 'requested', 'booting', 'polling', 'working', 'idle', 'terminating', 'terminated', 'lost',
 ];
 
-/** States in which an instance occupies capacity (counts toward the cap). */
-export const activeInstanceStates: readonly InstanceState[] = ['requested', 'booting', 'polling', 'working', 'idle', 'terminating'];
+/**
+ * The states that count toward the fleet's cap when the supervisor scales out: requested through
+ * idle. `terminating` does not count: the instance takes no more work and is on its way out, so a
+ * backlog that remains gets a replacement (the supervisor still verifies that it ends).
+ */
+export const capacityInstanceStates: ReadonlySet<InstanceState> = new Set<InstanceState>(['requested', 'booting', 'polling', 'working', 'idle']);

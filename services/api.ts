@@ -5,23 +5,24 @@
  */
 import type { Blobs, EventStore, Queue } from '../adapters/ports.ts';
 import type { ReadModelRow } from '../machines/index.ts';
-import { createChangeFeed, type ChangeFeed } from './changeFeed.ts';
+import { createChangeFeed, type ChangeFeed } from './streams/changeFeed.ts';
 import type { Clock } from './clock.ts';
+import { checkHealth, type Health } from './health/health.ts';
 import { createGalleryService, type FaceModelLike, type GalleryService } from './gallery/index.ts';
-import { createInstanceService, instanceView, type InstanceService } from './instances.ts';
+import { createInstanceService, instanceView, type InstanceService } from './instances/instances.ts';
 import { createJobService, jobView, type Detector, type JobService } from './jobs/index.ts';
-import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads.ts';
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads/uploads.ts';
 
-// What the web needs besides the services: the domain errors (to map them) and the upload helpers.
-export { FacefleetError, IllegalTransitionError, NotFoundError, ValidationError, VersionConflictError } from '../machines/index.ts';
+// What the web needs besides the services: the closed error set (to map it) and the upload helpers.
+export * from './errors.ts';
 export type { ReadModelRow } from '../machines/index.ts';
-export { JobFailedError, parseDetector, WaitTimeoutError } from './jobs/index.ts';
+export { parseDetector } from './jobs/index.ts';
 export type { ClassicAnswer, History, JobDetail, JobView, ListInput, SubmittedJob } from './jobs/index.ts';
-export { NoFaceError } from './gallery/index.ts';
 export type { FaceModelLike, SubjectView, ExampleView } from './gallery/index.ts';
-export type { InstanceView } from './instances.ts';
-export { DEFAULT_UPLOAD_LIMITS, PayloadTooLargeError, UnsupportedMediaTypeError, safeFileName } from './uploads.ts';
-export type { UploadFile, UploadLimits } from './uploads.ts';
+export type { InstanceView } from './instances/instances.ts';
+export type { Health } from './health/health.ts';
+export { checkFileCount, DEFAULT_UPLOAD_LIMITS, safeFileName, sniffImageType } from './uploads/uploads.ts';
+export type { UploadFile, UploadLimits } from './uploads/uploads.ts';
 
 export interface ApiDeps {
   store: EventStore;
@@ -62,6 +63,8 @@ export interface ApiServices {
   /** Jobs and instances by state. */
   counts(): Promise<{ jobs: Record<string, number>; instances: Record<string, number> }>;
   feed: ChangeFeed;
+  /** Whether the store, the request queue and the blobs answer (one cheap call each). */
+  health(): Promise<Health>;
   /** Subscribes to every job and instance change in client shape; returns the unsubscribe function. */
   onChange(listener: (change: ChangeEvent) => void): () => void;
   limits: UploadLimits;
@@ -109,6 +112,7 @@ export function createApiServices(deps: ApiDeps): ApiServices {
       return { jobs: jobCounts, instances: instanceCounts };
     },
     feed,
+    health: () => checkHealth({ store: deps.store, requests: deps.requests, blobs: deps.blobs, onWarning }),
     onChange(listener) {
       return feed.subscribe((row) => listener(toChange(row)));
     },

@@ -1,11 +1,12 @@
 /**
- * The first middleware: every error becomes `{ error: { code, message } }`. A client's mistake — an
- * error with a numeric `status` 400–499 and a string `code` (ValidationError, NotFoundError,
- * IllegalTransitionError, VersionConflictError, the upload and model errors) — is answered with its
- * status and message; an error that says it may be shown (`expose`, e.g. the 504 of a wait) likewise;
- * anything else is a 500 with a fixed message, logged here and never echoed (no stack, no path).
+ * The first middleware: every error becomes `{ error: { code, message } }`. The services' closed
+ * error set (services/errors.ts) is mapped by type: a client's mistake (4xx) is answered with its
+ * status, code and message, and so is an error that says it may be shown (the 504 of a wait); Koa's
+ * own HTTP errors (ctx.throw, body parsing) with their status and safe message; anything else is a
+ * 500 with a fixed message, logged here and never echoed (no stack, no path).
  */
-import type { Context, Middleware } from 'koa';
+import Koa, { type Context, type Middleware } from 'koa';
+import { isServiceError, isShown } from '../services/api.ts';
 
 export type ErrorLogger = (error: unknown, ctx: Context) => void;
 
@@ -42,16 +43,11 @@ interface Shown {
 
 /** What the client is told about an error; undefined when it must be a plain 500. */
 export function describeError(error: unknown): Shown | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { status?: unknown; statusCode?: unknown; code?: unknown; message?: unknown; expose?: unknown };
-  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  if (status === undefined || typeof e.message !== 'string') return undefined;
-  const clientError = status >= 400 && status <= 499;
-  const exposedServerError = status >= 500 && status <= 599 && e.expose === true && typeof e.code === 'string';
-  if (!clientError && !exposedServerError) return undefined;
-  if (typeof e.code === 'string' && !/^E[A-Z]/.test(e.code)) return { status, code: e.code, message: e.message };
+  if (isServiceError(error)) return isShown(error) ? { status: error.status, code: error.code, message: error.message } : undefined;
   // Koa's own http-errors (ctx.throw, body parsers): a status and a safe message, no domain code.
-  if (e.expose === true) return { status, code: codeByStatus[status] ?? 'bad-request', message: e.message };
+  if (error instanceof Koa.HttpError && error.expose && error.status >= 400 && error.status <= 499) {
+    return { status: error.status, code: codeByStatus[error.status] ?? 'bad-request', message: error.message };
+  }
   return undefined;
 }
 

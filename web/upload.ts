@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import type { Context } from 'koa';
 import { koaBody } from 'koa-body';
 import { discardBody } from './security.ts';
-import { PayloadTooLargeError, safeFileName, UnsupportedMediaTypeError, ValidationError, type UploadFile } from '../services/api.ts';
+import { checkFileCount, PayloadTooLargeError, safeFileName, sniffImageType, UnsupportedMediaTypeError, ValidationError, type UploadFile } from '../services/api.ts';
 
 export interface UploadSpec {
   /** The accepted file fields; the first is the one error messages name. */
@@ -144,7 +144,7 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
   if (unexpected !== undefined) {
     throw new ValidationError(`Send the image in ${fieldHint(spec)} (the request had a file in the field ${JSON.stringify(unexpected)}).`);
   }
-  if (fileCount > spec.maxFiles) throw new ValidationError(`Send at most ${spec.maxFiles} files per request (got ${fileCount}).`);
+  if (fileCount > spec.maxFiles) checkFileCount(fileCount, { maxFiles: spec.maxFiles }, spec.fields[0] ?? 'file');
 
   const files: UploadFile[] = [];
   const sent: Array<{ order: number; file: UploadFile }> = [];
@@ -205,7 +205,8 @@ class FileWindow {
  */
 async function wholeness(window: FileWindow): Promise<'whole' | 'truncated' | 'unknown'> {
   const head = await window.read(0, 12);
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) {
+  const type = sniffImageType(head);
+  if (type === 'image/jpeg') {
     let at = 2;
     for (let segments = 0; segments < 10_000; segments++) {
       const marker = await window.read(at, 4);
@@ -226,7 +227,7 @@ async function wholeness(window: FileWindow): Promise<'whole' | 'truncated' | 'u
     }
     return 'unknown';
   }
-  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+  if (type === 'image/png') {
     let at = 8;
     for (let chunks = 0; chunks < 2_000_000; chunks++) {
       const chunk = await window.read(at, 8);
@@ -238,7 +239,7 @@ async function wholeness(window: FileWindow): Promise<'whole' | 'truncated' | 'u
     }
     return 'unknown';
   }
-  if (head.length >= 12 && head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') {
+  if (type === 'image/webp') {
     return window.size >= 8 + head.readUInt32LE(4) ? 'whole' : 'truncated';
   }
   return 'unknown';

@@ -11,13 +11,12 @@ import {
   GetQueueUrlCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
-  SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { Queue, QueueMessage, ReceiveOptions } from '../ports.ts';
-import { AwsError, callAws, hasCode, type RetryOptions } from './awsErrors.ts';
+import { callAws, hasCode, type RetryOptions } from './awsErrors.ts';
 
 export interface SqsQueueOptions {
   /** The SDK client; default: one built from `region` / `endpoint` and the default credentials. */
@@ -69,24 +68,6 @@ export function createSqsQueue(options: SqsQueueOptions): Queue {
     };
   }
 
-  async function sendChunk(bodies: string[]): Promise<string[]> {
-    const QueueUrl = await queueUrl();
-    const out = await call('SendMessageBatch', () =>
-      client.send(new SendMessageBatchCommand({ QueueUrl, Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })) })),
-    );
-    const failed = out.Failed ?? [];
-    if (failed.length > 0) {
-      const first = failed[0];
-      throw new AwsError(first?.SenderFault ? 'other' : 'transient', 'SendMessageBatch', `SQS SendMessageBatch on queue ${name}: ${failed.length} of ${bodies.length} messages were refused (${first?.Code}: ${first?.Message})`, {
-        cause: failed,
-        resource: `queue ${name}`,
-        code: first?.Code,
-      });
-    }
-    const ids = new Map((out.Successful ?? []).map((entry) => [entry.Id, entry.MessageId ?? '']));
-    return bodies.map((_, i) => ids.get(String(i)) ?? '');
-  }
-
   return {
     name,
 
@@ -96,12 +77,6 @@ export function createSqsQueue(options: SqsQueueOptions): Queue {
         client.send(new SendMessageCommand({ QueueUrl, MessageBody: body, DelaySeconds: sendOptions?.delaySeconds })),
       );
       return out.MessageId ?? '';
-    },
-
-    async sendBatch(bodies) {
-      if (bodies.length > 10) throw new Error(`SQS sends at most 10 messages in one batch, not ${bodies.length}`);
-      if (bodies.length === 0) return [];
-      return sendChunk(bodies);
     },
 
     async receive(receiveOptions: ReceiveOptions = {}) {

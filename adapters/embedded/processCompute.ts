@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Compute, DescribedInstance, LaunchedInstance, LaunchRequest } from '../ports.ts';
+import { isId } from '../../machines/index.ts';
 
 export interface ProcessComputeOptions {
   /** The worker command, e.g. `[process.execPath, 'bin/facefleet.js', 'worker']`. */
@@ -43,7 +44,6 @@ interface Registry {
   instances: RegistryEntry[];
 }
 
-const safeInstanceId = /^[A-Za-z0-9_-]{1,200}$/;
 const hasProc = existsSync('/proc/self/stat');
 
 /** The provider id of the process we run in (set by the launcher), or undefined outside a worker. */
@@ -142,7 +142,7 @@ export function createProcessCompute(options: ProcessComputeOptions): Compute {
   };
 
   const spawnOne = async (instanceId: string, request: LaunchRequest): Promise<RegistryEntry> => {
-    if (!safeInstanceId.test(instanceId)) throw new Error(`not a usable instance id: ${JSON.stringify(instanceId)}`);
+    if (!isId(instanceId)) throw new Error(`not a usable instance id: ${JSON.stringify(instanceId)}`);
     let output: number | 'ignore' = 'ignore';
     if (options.logDir !== undefined) {
       mkdirSync(options.logDir, { recursive: true });

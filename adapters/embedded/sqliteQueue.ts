@@ -162,15 +162,6 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
       return id as string;
     },
 
-    async sendBatch(bodies) {
-      if (bodies.length > MAX_BATCH) throw new RangeError(`a batch holds at most ${MAX_BATCH} messages, got ${bodies.length}`);
-      if (bodies.length === 0) return [];
-      bodies.forEach(checkBody);
-      const ids = insert.immediate(bodies, Date.now());
-      notifier.emit(name);
-      return ids;
-    },
-
     async receive(options: ReceiveOptions = {}) {
       const max = checkRange('maxMessages', options.maxMessages ?? 1, 1, MAX_BATCH);
       const wait = checkRange('waitSeconds', options.waitSeconds ?? 0, 0, MAX_WAIT_SECONDS);

@@ -6,7 +6,7 @@
 import type { Blobs } from '../../adapters/ports.ts';
 import { NotFoundError } from '../../machines/index.ts';
 import { emptyGallery, parseGallery, type Gallery } from '../../model/gallery.ts';
-import { blobKeys } from '../keys.ts';
+import { blobKeys } from '../blobKeys.ts';
 
 export type { Gallery, GalleryExample, GallerySubject } from '../../model/gallery.ts';
 

@@ -6,13 +6,13 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Blobs } from '../../adapters/ports.ts';
-import { FacefleetError, NotFoundError, ValidationError } from '../../machines/index.ts';
+import { NoFaceError, NotFoundError, ValidationError } from '../errors.ts';
 import { addExample, addSubject, parseGallery, removeExample, removeSubject, type Gallery, type GallerySubject } from '../../model/gallery.ts';
 import type { EnrolledFace } from '../../model/index.ts';
 import type { Clock } from '../clock.ts';
-import { blobKeys } from '../keys.ts';
-import { checkFileCount, checkImage, uploadBytes, type UploadFile, type UploadLimits } from '../uploads.ts';
-import { cropFace, type FaceBox } from './faceCrop.ts';
+import { blobKeys } from '../blobKeys.ts';
+import { checkFileCount, checkImage, uploadBytes, type UploadFile, type UploadLimits } from '../uploads/uploads.ts';
+import { cropFace, type FaceBox } from '../../model/faceCrop.ts';
 import { loadGallery, updateGallery } from './galleryStore.ts';
 
 export { loadGallery, saveGallery, updateGallery } from './galleryStore.ts';
@@ -21,12 +21,6 @@ export type { Gallery, GalleryExample, GallerySubject } from './galleryStore.ts'
 /** What enrolment needs of the face model. */
 export interface FaceModelLike {
   enrolFace(imageBytes: Uint8Array, options?: { detector?: 'ssd' | 'tiny' }): Promise<EnrolledFace>;
-}
-
-/** The example photo has no face (422). */
-export class NoFaceError extends FacefleetError {
-  readonly code = 'no-face';
-  readonly status = 422;
 }
 
 export interface GalleryServiceDeps {

@@ -5,9 +5,9 @@
  */
 import type { EventStore } from '../../adapters/ports.ts';
 import type { ReadModelRow } from '../../machines/index.ts';
-import type { ChangeFeed } from '../changeFeed.ts';
+import type { ChangeFeed } from '../streams/changeFeed.ts';
 import { getJobRow } from './getJob.ts';
-import { WaitTimeoutError } from './errors.ts';
+import { WaitTimeoutError } from '../errors.ts';
 
 export interface AwaitOptions {
   /** Give up waiting (the client went away); the promise rejects with the signal's reason. */

@@ -3,10 +3,10 @@
  * is done (the label is the largest face's subject name, `unknown` or `no-face`). Two steps, so the
  * web tier can drop the uploaded temp file as soon as the job is submitted and only then wait.
  */
-import type { ChangeFeed } from '../changeFeed.ts';
-import { baseName, type UploadFile } from '../uploads.ts';
+import type { ChangeFeed } from '../streams/changeFeed.ts';
+import { baseName, type UploadFile } from '../uploads/uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
-import { JobFailedError } from './errors.ts';
+import { JobFailedError } from '../errors.ts';
 import { submitJobs, type SubmitDeps, type SubmittedJob } from './submitJobs.ts';
 
 export interface ClassicAnswer {

@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Blobs, EventStore } from '../../adapters/ports.ts';
-import { NotFoundError, type ReadModelRow } from '../../machines/index.ts';
+import { isId, NotFoundError, type ReadModelRow } from '../../machines/index.ts';
 
 export interface JobTimings {
   /** Submission to the start of the last attempt. */
@@ -89,11 +89,9 @@ export function jobView(row: ReadModelRow): JobView {
   };
 }
 
-const plausibleId = /^[A-Za-z0-9._:-]{1,200}$/;
-
 /** Throws NotFoundError for an id no stream can have (so odd input never reaches the store). */
 export function checkId(kind: 'job' | 'instance', id: string): void {
-  if (!plausibleId.test(id)) throw new NotFoundError(`There is no ${kind} ${JSON.stringify(id.slice(0, 200))}.`);
+  if (!isId(id)) throw new NotFoundError(`There is no ${kind} ${JSON.stringify(id.slice(0, 200))}.`);
 }
 
 /** The job's read model row; NotFoundError when there is no such job. */

@@ -3,9 +3,9 @@
  * `requeueOrphans`) call.
  */
 import type { Blobs, EventStore, Queue } from '../../adapters/ports.ts';
-import type { ChangeFeed } from '../changeFeed.ts';
+import type { ChangeFeed } from '../streams/changeFeed.ts';
 import type { Clock } from '../clock.ts';
-import type { UploadFile, UploadLimits } from '../uploads.ts';
+import type { UploadFile, UploadLimits } from '../uploads/uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
 import { classicAnswer, submitClassic } from './classic.ts';
 import { getJob, getJobImage } from './getJob.ts';
@@ -14,7 +14,6 @@ import { countJobs, listJobs, type ListInput } from './listJobs.ts';
 import { requeueOrphans, type RequeueOptions } from './requeueOrphans.ts';
 import { submitJobs, type Detector, type SubmitOptions } from './submitJobs.ts';
 
-export { JobFailedError, WaitTimeoutError } from './errors.ts';
 export { jobView, type JobDetail, type JobTimings, type JobView } from './getJob.ts';
 export type { History } from './jobHistory.ts';
 export type { ListInput } from './listJobs.ts';

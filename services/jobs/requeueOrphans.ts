@@ -12,7 +12,7 @@
 import type { EventStore, Queue } from '../../adapters/ports.ts';
 import type { ReadModelRow } from '../../machines/index.ts';
 import type { Clock } from '../clock.ts';
-import type { RequestMessage } from '../messages.ts';
+import type { RequestMessage } from './messages.ts';
 
 export interface RequeueOptions {
   /** A queued job must be unchanged for this long to count as orphaned (default 5 minutes). */

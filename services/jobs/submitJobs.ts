@@ -7,12 +7,12 @@
  *    `requeueOrphans` re-sends, so the job is never stuck.
  */
 import type { Blobs, EventStore, Queue } from '../../adapters/ports.ts';
-import { streamName, ValidationError, type NewEvent } from '../../machines/index.ts';
+import { emptyState, streamName, ValidationError, type NewEvent } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
-import { blobKeys } from '../keys.ts';
-import type { RequestMessage } from '../messages.ts';
-import { emptyState, propose } from '../streams.ts';
-import { checkFileCount, checkImage, uploadBody, type CheckedImage, type UploadFile, type UploadLimits } from '../uploads.ts';
+import { blobKeys } from '../blobKeys.ts';
+import type { RequestMessage } from './messages.ts';
+import { propose } from '../streams/propose.ts';
+import { checkFileCount, checkImage, uploadBody, type CheckedImage, type UploadFile, type UploadLimits } from '../uploads/uploads.ts';
 
 export type Detector = 'ssd' | 'tiny';
 export type JobSource = 'classic' | 'v1' | 'load';

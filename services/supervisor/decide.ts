@@ -5,7 +5,7 @@
  *
  * Rules (DESIGN.md, Scaling):
  * - desired = min(cap, ceil(backlog / jobsPerInstance)); launch desired − active, where active are
- *   the instances requested, booting, polling, working or idle (terminating ones are on their way out);
+ *   the instances in `capacityInstanceStates` (requested through idle; terminating ones are on their way out);
  * - scale-in is self-termination only: a busy (or any healthy) worker is never killed to scale in;
  * - verify: terminating past the grace period and still running, or terminated while its process
  *   still runs → force; no heartbeat for heartbeatTimeoutSeconds (no boot for bootTimeoutSeconds)
@@ -14,6 +14,7 @@
  * - every dead-lettered message fails its job (dead-letter) and is deleted.
  */
 import type { DescribedInstance } from '../../adapters/ports.ts';
+import { capacityInstanceStates, type InstanceState } from '../../machines/index.ts';
 
 /** An instance as its read model shows it (only what decide needs). */
 export interface InstanceView {
@@ -67,10 +68,6 @@ export type Command =
   | { type: 'FailDeadLettered'; jobId: string; receiptHandle: string }
   | { type: 'DeleteDeadLetter'; receiptHandle: string };
 
-/** States that count toward capacity for scaling out. */
-export const activeStates: ReadonlySet<string> = new Set(['requested', 'booting', 'polling', 'working', 'idle']);
-/** States in which the instance should be running and heartbeating. */
-const heartbeatingStates: ReadonlySet<string> = new Set(['polling', 'working', 'idle']);
 
 const ms = (iso: string | null): number | undefined => (iso ? Date.parse(iso) : undefined);
 
@@ -78,8 +75,15 @@ function isRunning(process: DescribedInstance | undefined): boolean {
   return process !== undefined && process.status !== 'exited';
 }
 
-/** What to do about one instance; also says whether it still counts as active. */
+/** What to do about one instance; also says whether it still counts toward the cap. */
 function verify(instance: InstanceView, process: DescribedInstance | undefined, o: Observation): { commands: Command[]; active: boolean } {
+  const commands = verifyCommands(instance, process, o);
+  // A healthy instance in a capacity state counts; one being marked lost or exited does not.
+  const active = commands.length === 0 && capacityInstanceStates.has(instance.state as InstanceState);
+  return { commands, active };
+}
+
+function verifyCommands(instance: InstanceView, process: DescribedInstance | undefined, o: Observation): Command[] {
   const { now, settings } = o;
   const { instanceId, state } = instance;
   const providerId = instance.providerId ?? process?.providerId;
@@ -100,41 +104,41 @@ function verify(instance: InstanceView, process: DescribedInstance | undefined, 
     case 'requested':
     case 'booting': {
       // Launched and gone before it booted, or never booted in time.
-      if (exited) return { commands: [...lost('process-exited', null), { type: 'RecordExit', instanceId, exitCode }], active: false };
+      if (exited) return [...lost('process-exited', null), { type: 'RecordExit', instanceId, exitCode }];
       if (olderThan(instance.requestedAt, settings.bootTimeoutSeconds)) {
-        return { commands: [...lost('boot-timeout', null), ...force('lost')], active: false };
+        return [...lost('boot-timeout', null), ...force('lost')];
       }
-      return { commands: [], active: true };
+      return [];
     }
     case 'polling':
     case 'working':
     case 'idle': {
       if (exited || (!process && providerId)) {
-        return { commands: [...lost('process-exited', instance.lastHeartbeatAt), { type: 'RecordExit', instanceId, exitCode }], active: false };
+        return [...lost('process-exited', instance.lastHeartbeatAt), { type: 'RecordExit', instanceId, exitCode }];
       }
-      if (heartbeatingStates.has(state) && olderThan(instance.lastHeartbeatAt ?? instance.bootedAt, settings.heartbeatTimeoutSeconds)) {
-        return { commands: [...lost('heartbeat-timeout', instance.lastHeartbeatAt), ...force('lost')], active: false };
+      if (olderThan(instance.lastHeartbeatAt ?? instance.bootedAt, settings.heartbeatTimeoutSeconds)) {
+        return [...lost('heartbeat-timeout', instance.lastHeartbeatAt), ...force('lost')];
       }
-      return { commands: [], active: true };
+      return [];
     }
     case 'terminating': {
-      if (exited || (!process && providerId)) return { commands: [{ type: 'RecordExit', instanceId, exitCode }], active: false };
-      if (olderThan(instance.terminatingAt, settings.terminateGraceSeconds)) return { commands: force('grace-period-expired'), active: false };
-      return { commands: [], active: false };
+      if (exited || (!process && providerId)) return [{ type: 'RecordExit', instanceId, exitCode }];
+      if (olderThan(instance.terminatingAt, settings.terminateGraceSeconds)) return force('grace-period-expired');
+      return [];
     }
     case 'lost': {
-      if (running) return { commands: force('lost'), active: false };
-      return { commands: [{ type: 'RecordExit', instanceId, exitCode }], active: false };
+      if (running) return force('lost');
+      return [{ type: 'RecordExit', instanceId, exitCode }];
     }
     case 'terminated': {
       // It said goodbye but its process is still there after the grace period.
       if (running && olderThan(instance.terminatedAt ?? instance.updatedAt, settings.terminateGraceSeconds)) {
-        return { commands: force('still-running'), active: false };
+        return force('still-running');
       }
-      return { commands: [], active: false };
+      return [];
     }
     default:
-      return { commands: [], active: false };
+      return [];
   }
 }
 

@@ -4,10 +4,10 @@
  * not forced). Each command is independent: one failing is logged and the others go on.
  */
 import type { Compute, EventStore, Queue } from '../../adapters/ports.ts';
-import { allows, streamName, type InstanceEventData, type JobEventData, type NewEvent, type StreamState } from '../../machines/index.ts';
+import { emptyState, streamName, type InstanceEventData, type JobEventData, type NewEvent } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
-import type { ResponseMessage } from '../messages.ts';
-import { emptyState, propose } from '../streams.ts';
+import type { ResponseMessage } from '../jobs/messages.ts';
+import { propose, proposeIfAllowed } from '../streams/propose.ts';
 import type { Command } from './decide.ts';
 
 export interface ExecuteDeps {
@@ -22,14 +22,9 @@ export interface ExecuteDeps {
   log: (line: string) => void;
 }
 
-function allowedFrom(stream: string, state: StreamState, event: NewEvent): boolean {
-  return allows(stream, { value: state.state, context: state.context } as never, event);
-}
-
 /** Appends `event` to the stream if the machine takes it now; resolves to whether it was written. */
 export async function recordIfAllowed(store: EventStore, stream: string, event: NewEvent): Promise<boolean> {
-  const result = await propose(store, stream, (state) => (allowedFrom(stream, state, event) ? [event] : null));
-  return result.appended.length > 0;
+  return (await proposeIfAllowed(store, stream, [event])).appended.length > 0;
 }
 
 /** Executes one command; throws only what the caller should log. */

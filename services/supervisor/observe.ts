@@ -6,7 +6,7 @@
 import type { Compute, DescribedInstance, EventStore, Queue } from '../../adapters/ports.ts';
 import type { ReadModelRow } from '../../machines/index.ts';
 import type { Clock } from '../clock.ts';
-import { parseMessage, requestMessage } from '../messages.ts';
+import { parseMessage, requestMessage } from '../jobs/messages.ts';
 import type { DeadLetterView, InstanceView, Observation, SupervisorSettings } from './decide.ts';
 
 export interface ObserveDeps {

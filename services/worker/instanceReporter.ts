@@ -5,8 +5,8 @@
  * each other on the stream.
  */
 import type { EventStore } from '../../adapters/ports.ts';
-import { allows, evolve, IllegalTransitionError, streamName, type InstanceSnapshot, type JobSnapshot, type NewEvent, type StreamState } from '../../machines/index.ts';
-import { catchUp, load, propose } from '../streams.ts';
+import { allows, IllegalTransitionError, streamName, type NewEvent, type StreamState } from '../../machines/index.ts';
+import { catchUp, load, propose } from '../streams/propose.ts';
 
 /** States after which the instance stream takes nothing more from the worker. */
 const finished = new Set(['lost', 'terminated']);
@@ -44,7 +44,7 @@ export class InstanceReporter {
 
   /** Whether the machine would take these events, in order, from the state last seen. */
   allows(events: NewEvent[]): boolean {
-    return allowsAll(this.stream, this.current, events);
+    return allows(this.stream, this.current, events);
   }
 
   /**
@@ -73,16 +73,6 @@ export class InstanceReporter {
 
   /** Appends the events if the machine allows them from the current state; otherwise nothing. */
   reportIfAllowed(events: NewEvent[]): Promise<NewEvent[]> {
-    return this.report((state) => (allowsAll(this.stream, state, events) ? events : null));
+    return this.report((state) => (allows(this.stream, state, events) ? events : null));
   }
-}
-
-/** True when the machine takes every event in order from `state` (schemas and guards included). */
-export function allowsAll(stream: string, state: StreamState, events: NewEvent[]): boolean {
-  let snapshot = { value: state.state as string, context: state.context } as InstanceSnapshot | JobSnapshot;
-  for (const event of events) {
-    if (!allows(stream, snapshot, event)) return false;
-    snapshot = evolve(stream, snapshot, event);
-  }
-  return true;
 }

@@ -9,10 +9,10 @@ import type { Gallery, RecognitionResult } from '../../model/index.ts';
 import { NotFoundError, streamName, type JobEventData, type NewEvent, type StreamState } from '../../machines/index.ts';
 import type { JobContext } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
-import { faults } from '../faults.ts';
-import { blobKeys } from '../keys.ts';
-import { parseMessage, requestMessage, type ResponseMessage } from '../messages.ts';
-import { propose } from '../streams.ts';
+import { noFaults, type FaultHooks } from './faultHooks.ts';
+import { blobKeys } from '../blobKeys.ts';
+import { parseMessage, requestMessage, type ResponseMessage } from '../jobs/messages.ts';
+import { propose } from '../streams/propose.ts';
 
 /** The model as the worker sees it. */
 export interface Recognizer {
@@ -34,6 +34,8 @@ export interface JobDeps {
   gallery(): Promise<Gallery>;
   instanceId: string;
   threshold?: number;
+  /** Fault injection for the reliability tests (default: none). */
+  faults?: FaultHooks;
 }
 
 export type JobOutcome =
@@ -84,11 +86,8 @@ export function decideStart(state: StreamState, instanceId: string, clock: Clock
       } satisfies JobEventData<'JobRequeued'>);
       return [requeued, start];
     }
-    case 'new':
-    case 'done':
-    case 'failed':
-      return null;
     default:
+      // new, done, failed: nothing to take.
       return null;
   }
 }
@@ -164,7 +163,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
     const gallery = await deps.gallery();
     const options = { detector: context.detector, ...(deps.threshold === undefined ? {} : { threshold: deps.threshold }) };
     // Fault injection (FACEFLEET_FAULTS, tests only; a no-op otherwise): a poison image, a stalled attempt.
-    const recognition = faults.beforeRecognition(bytes, attempt).then(() => deps.recognizer.recognize(bytes, gallery, options));
+    const recognition = (deps.faults ?? noFaults).beforeRecognition(bytes, attempt).then(() => deps.recognizer.recognize(bytes, gallery, options));
     result = await Promise.race([recognition, aborted(signal)]);
   } catch (error) {
     if (signal.aborted) return release(deps, message, started, attempt);

@@ -31,7 +31,7 @@ export function galleryReader(blobs: Blobs): () => Promise<Gallery> {
       const mod = (await import('../gallery/galleryStore.ts')) as { loadGallery: (blobs: Blobs) => Promise<Gallery> };
       loader = mod.loadGallery;
     }
-    const { blobKeys } = await import('../keys.ts');
+    const { blobKeys } = await import('../blobKeys.ts');
     const info = await blobs.head(blobKeys.gallery());
     // Without a version in the metadata we cannot tell an edit of equal size apart: read every time.
     const stamp = info && Object.keys(info.metadata).length ? JSON.stringify([info.size, info.metadata]) : undefined;

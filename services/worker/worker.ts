@@ -10,7 +10,7 @@ import type { Blobs, Compute, EventStore, Queue, QueueMessage } from '../../adap
 import type { Gallery } from '../../model/index.ts';
 import type { InstanceEventData, NewEvent } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
-import { faults } from '../faults.ts';
+import { noFaults, type FaultHooks } from './faultHooks.ts';
 import { InstanceReporter } from './instanceReporter.ts';
 import { LifecycleEmitter } from './lifecycle.ts';
 import { processMessage, type JobOutcome, type Recognizer } from './processMessage.ts';
@@ -38,6 +38,8 @@ export interface WorkerDeps {
   instanceId: string;
   settings: WorkerSettings;
   log?: (line: string) => void;
+  /** Fault injection for the reliability tests (default: none). */
+  faults?: FaultHooks;
 }
 
 export type StopReason = 'idle' | 'shutdown' | 'disowned' | 'error';
@@ -53,10 +55,12 @@ export class Worker extends LifecycleEmitter {
   private heartbeat: NodeJS.Timeout | undefined;
   private loop: Promise<StopReason> | undefined;
   private readonly log: (line: string) => void;
+  private readonly faults: FaultHooks;
 
   constructor(private readonly deps: WorkerDeps) {
     super();
     this.reporter = new InstanceReporter(deps.store, deps.instanceId);
+    this.faults = deps.faults ?? noFaults;
     this.log = deps.log ?? ((line) => process.stderr.write(`[worker ${deps.instanceId}] ${line}\n`));
   }
 
@@ -136,7 +140,7 @@ export class Worker extends LifecycleEmitter {
     this.heartbeat = setInterval(() => {
       const held = this.current;
       // Fault injection (slow-job-ms): a stalled attempt lets its lease run out.
-      if (held && !faults.leaseExtensionSuspended()) {
+      if (held && !this.faults.leaseExtensionSuspended()) {
         this.deps.requests.changeVisibility(held.receiptHandle, visibilityTimeoutSeconds).catch((error: unknown) => {
           this.emit('error', { error, context: 'extend visibility' });
         });
@@ -262,10 +266,10 @@ export class Worker extends LifecycleEmitter {
       if (reason === 'idle' || reason === 'shutdown' || reason === 'error') {
         const why = reason === 'idle' ? 'idle' : 'shutdown';
         this.emit('terminating', { reason: why });
-        if (faults.hangOnTerminate) {
+        if (this.faults.hangOnTerminate) {
           // Fault injection (hang-on-terminate): say goodbye halfway and never exit.
           await this.reporter.reportIfAllowed([this.event('InstanceTerminating', { reason: why })]);
-          await faults.hang();
+          await this.faults.hang();
         }
         await this.reporter.reportIfAllowed([this.event('InstanceTerminating', { reason: why }), this.event('InstanceTerminated', { by: 'self' })]);
       } else {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { openSqliteEventStore } from '../../adapters/embedded/sqliteEventStore.ts';
 import type { EventStore } from '../../adapters/ports.ts';
 import type { NewEvent, ReadModelRow } from '../../machines/index.ts';
-import { readHistory, replayHistory } from '../../services/replayHistory.ts';
+import { readHistory, replayHistory } from '../../services/streams/replayHistory.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
 const batchedTarget = 5_000; // events appended per second, batched

@@ -13,15 +13,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { figure, figuresTable, formatNumber, type Figure } from '../../services/load/benchFigures.ts';
-import { getJson } from '../../services/load/http.ts';
-import { readExpectationsFile, readImageFolder } from '../../services/load/loadOptions.ts';
-import { renderSummary } from '../../services/load/renderSummary.ts';
-import { runLoad, type LoadPlan } from '../../services/load/runner.ts';
-import { formatShape, naturalTotal, parseShape } from '../../services/load/shapes.ts';
-import { busyThroughput } from '../../services/load/stats.ts';
-import { renderLoadSvg, type LoadChartData } from '../../services/load/svgChart.ts';
-import type { LoadMode, LoadReport } from '../../services/load/types.ts';
+import { figure, figuresTable, formatNumber, type Figure } from './benchFigures.ts';
+import { getJson } from '../../client/load/http.ts';
+import { readExpectationsFile, readImageFolder } from '../../client/load/loadOptions.ts';
+import { renderSummary } from '../../client/load/renderSummary.ts';
+import { runLoad, type LoadPlan } from '../../client/load/runner.ts';
+import { formatShape, naturalTotal, parseShape } from '../../client/load/shapes.ts';
+import { busyThroughput } from '../../client/load/stats.ts';
+import { renderLoadSvg, type LoadChartData } from './svgChart.ts';
+import type { LoadMode, LoadReport } from '../../client/load/types.ts';
 import { enrolDemoPeople, startLoadTarget, writeDemoFolder } from '../support/loadTarget.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 

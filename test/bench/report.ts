@@ -13,8 +13,8 @@ import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { extractFigures, figuresTable, parsePrintedTables, printedTableMarkdown, targetLines } from '../../services/load/benchFigures.ts';
-import { renderLoadSvg, type LoadChartData } from '../../services/load/svgChart.ts';
+import { extractFigures, figuresTable, parsePrintedTables, printedTableMarkdown, targetLines } from './benchFigures.ts';
+import { renderLoadSvg, type LoadChartData } from './svgChart.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -82,7 +82,7 @@ describe('SQLite queue: one file, several connections and processes', () => {
     it('when the file is opened again, then they are still there and other queues in it are untouched', async () => {
       freshFile();
       const first = openSqliteQueues({ file });
-      await first.queue({ name: 'q', visibilityTimeoutSeconds: 5 }).sendBatch(['a', 'b']);
+      for (const body of ['a', 'b']) await first.queue({ name: 'q', visibilityTimeoutSeconds: 5 }).send(body);
       await first.queue({ name: 'other', visibilityTimeoutSeconds: 5 }).send('c');
       first.close();
       const second = openSqliteQueues({ file });
@@ -122,7 +122,7 @@ describe('SQLite queue: one file, several connections and processes', () => {
         const children = [runChild(drain), runChild(drain), runChild(drain)];
         let readyCount = 0;
         while (readyCount < 3) readyCount += (await ready.receive({ maxMessages: 3, waitSeconds: 20 })).length;
-        for (let i = 0; i < 60; i += 10) await queue.sendBatch(Array.from({ length: 10 }, (_, j) => `m${i + j}`));
+        for (let i = 0; i < 60; i += 1) await queue.send(`m${i}`);
         const outputs = (await Promise.all(children)).map((out) => JSON.parse(out) as string[]);
         const received = outputs.flat();
         assert.equal(received.length, 60, 'no message twice');

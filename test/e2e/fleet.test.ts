@@ -1,7 +1,8 @@
 /**
- * The whole system with real processes: `facefleet start`, the gallery enrolled over HTTP, 20 photos
- * through the classic `POST /` at once; the fleet scales out, answers every request with the right
- * name, then idles to zero; every stored read model equals its replay.
+ * The whole system, started in this process through `startFacefleet` (the workers are real
+ * processes): the gallery enrolled over HTTP, 20 photos through the classic `POST /` at once; the
+ * fleet scales out, answers every request with the right name, then idles to zero; every stored
+ * read model equals its replay.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,15 +12,14 @@ import {
   listInstances,
   postClassic,
   readModelsMatchReplay,
-  startFacefleet,
   watchFleet,
-  type FacefleetProcess,
 } from '../support/facefleetProcess.ts';
+import { startInProcess, type InProcessFacefleet } from '../support/facefleetInProcess.ts';
 
 describe('given a fleet at zero with six people enrolled', () => {
-  let ff: FacefleetProcess;
+  let ff: InProcessFacefleet;
   before(async () => {
-    ff = await startFacefleet({ env: { FACEFLEET_CAP: '4' } });
+    ff = await startInProcess({ env: { FACEFLEET_CAP: '4' } });
     await enrolDemoSubjects(ff.url);
   });
   after(async () => {

@@ -1,5 +1,5 @@
 /**
- * The workload generator against a real facefleet (`facefleet start` as a child process): six demo
+ * The workload generator against a real facefleet (started in this process through `startFacefleet`): six demo
  * people enrolled, then `facefleet load` run as a CLI process in both modes, its JSON report and
  * exit code checked.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LoadReport } from '../../services/load/types.ts';
+import type { LoadReport } from '../../client/load/types.ts';
 import { enrolDemoPeople, startLoadTarget, writeDemoFolder, type LoadTarget } from '../support/loadTarget.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
@@ -35,7 +35,7 @@ describe('given a running facefleet with the six demo people enrolled', { timeou
   const rightCsv = writeDemoFolder(photos, dir.file('right.csv'));
 
   before(async () => {
-    target = await startLoadTarget({ dataDir: dir.file('data') });
+    target = await startLoadTarget({ dataDir: dir.file('data'), inProcess: true });
     await enrolDemoPeople(target.url, photos);
   });
   after(async () => {

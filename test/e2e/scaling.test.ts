@@ -1,15 +1,17 @@
 /**
- * Scaling with real processes: 5 uploads with cap 19 never bring up more than 5 instances
+ * Scaling, the system started in this process through `startFacefleet` (the workers are real
+ * processes): 5 uploads with cap 19 never bring up more than 5 instances
  * (desired = min(cap, ceil(backlog / jobsPerInstance))).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, getJob, listInstances, startFacefleet, submitJob, watchFleet, type FacefleetProcess } from '../support/facefleetProcess.ts';
+import { eventually, getJob, listInstances, submitJob, watchFleet } from '../support/facefleetProcess.ts';
+import { startInProcess, type InProcessFacefleet } from '../support/facefleetInProcess.ts';
 
 describe('given cap 19 and an empty fleet', () => {
-  let ff: FacefleetProcess;
+  let ff: InProcessFacefleet;
   before(async () => {
-    ff = await startFacefleet({ env: { FACEFLEET_CAP: '19' } });
+    ff = await startInProcess({ env: { FACEFLEET_CAP: '19' } });
   });
   after(async () => {
     await ff?.stop();

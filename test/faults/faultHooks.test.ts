@@ -1,11 +1,11 @@
 /**
- * The fault-injection hooks themselves (services/faults.ts), without processes: FACEFLEET_FAULTS is
+ * The fault-injection hooks themselves (app/faults.ts), without processes: FACEFLEET_FAULTS is
  * parsed strictly, and with no fault configured every hook is a no-op.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createFaultHooks, InjectedFault, parseFaults } from '../../services/faults.ts';
+import { createFaultHooks, InjectedFault, parseFaults } from '../../app/faults.ts';
 
 const bytes = new Uint8Array([1, 2, 3]);
 const sha = createHash('sha256').update(bytes).digest('hex');

@@ -1,22 +1,24 @@
 /**
- * A real facefleet to load, for the load e2e test and the load bench, started by the shared harness
- * (test/support/facefleetProcess.ts: `facefleet start --port 0` as a child process with its quick
- * timings), plus the six face-api demo photos as a folder with an expectations CSV, and their
+ * A real facefleet to load, for the load e2e test and the load bench, started by a shared harness
+ * with its quick timings: in this process through `startFacefleet` (facefleetInProcess.ts, the e2e
+ * test) or as `facefleet start --port 0` in a child process (facefleetProcess.ts, the bench, so the
+ * server does not share the generator's process), plus the six face-api demo photos as a folder with an expectations CSV, and their
  * enrolment as six people.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { enrolSubjects } from '../../services/load/enrol.ts';
-import { readImageFolder } from '../../services/load/loadOptions.ts';
+import { enrolSubjects } from '../bench/enrol.ts';
+import { readImageFolder } from '../../client/load/loadOptions.ts';
+import { startInProcess, type InProcessFacefleet } from './facefleetInProcess.ts';
 import { startFacefleet, type FacefleetProcess } from './facefleetProcess.ts';
 
 export interface LoadTarget {
   url: URL;
-  process: FacefleetProcess;
+  process: FacefleetProcess | InProcessFacefleet;
   /** Everything the server printed so far (stdout and stderr). */
   output(): string;
-  /** SIGTERM and wait for the exit (start stops its workers). */
+  /** Stops it as SIGTERM does (start stops its workers). */
   stop(): Promise<void>;
 }
 
@@ -28,11 +30,16 @@ export interface LoadTargetOptions {
   args?: string[];
   /** How long start-up may take (default 60 s). */
   timeoutMs?: number;
+  /** Run the system in this process (no `args`, no start-up timeout). */
+  inProcess?: boolean;
 }
 
 /** Starts facefleet and resolves once it listens; rejects with its output when it does not. */
 export async function startLoadTarget(options: LoadTargetOptions): Promise<LoadTarget> {
-  const started = await startFacefleet({ dataDir: options.dataDir, ...(options.env ? { env: options.env } : {}), ...(options.args ? { args: options.args } : {}), timeoutMs: options.timeoutMs ?? 60_000 });
+  if (options.args && options.inProcess) throw new Error('start flags need a child process');
+  const started = options.inProcess
+    ? await startInProcess({ dataDir: options.dataDir, ...(options.env ? { env: options.env } : {}) })
+    : await startFacefleet({ dataDir: options.dataDir, ...(options.env ? { env: options.env } : {}), ...(options.args ? { args: options.args } : {}), timeoutMs: options.timeoutMs ?? 60_000 });
   return {
     url: new URL(started.url),
     process: started,

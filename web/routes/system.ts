@@ -1,4 +1,4 @@
-/** Queue depths, counts by state, liveness. */
+/** Queue depths, counts by state, health. */
 import Router from '@koa/router';
 import type { ApiServices } from '../../services/api.ts';
 
@@ -13,9 +13,12 @@ export function systemRouter(services: ApiServices): Router {
     ctx.body = await services.counts();
   });
 
-  router.get('/healthz', (ctx) => {
+  // 200 when the store, the request queue and the blobs answer; 503 naming the one that did not.
+  router.get('/healthz', async (ctx) => {
+    const health = await services.health();
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { ok: true };
+    ctx.status = health.ok ? 200 : 503;
+    ctx.body = health;
   });
 
   return router;

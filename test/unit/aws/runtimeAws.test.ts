@@ -9,9 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../../services/config.ts';
-import { awsSettings } from '../../../services/config/aws.ts';
-import { createRuntime } from '../../../services/runtime.ts';
+import { loadConfig } from '../../../app/config.ts';
+import { awsSettings } from '../../../app/config/aws.ts';
+import { createRuntime } from '../../../app/runtime.ts';
 import { startDynaliteEmulator, startFauxqsEmulator, type Dynalite, type Fauxqs } from '../../support/emulators.ts';
 
 const prefix = `ff${randomUUID().slice(0, 6)}`;

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, describeConfig, envName, loadConfig, workerEnv } from '../../../services/config.ts';
+import { ConfigError, describeConfig, envName, loadConfig, workerEnv } from '../../../app/config.ts';
 
 function fails(options: Parameters<typeof loadConfig>[0], message: string) {
   assert.throws(() => loadConfig(options), (error: unknown) => {

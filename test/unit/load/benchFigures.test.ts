@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractFigures, figure, figuresTable, parsePrintedTables, printedTableMarkdown, targetLines } from '../../../services/load/benchFigures.ts';
-import { niceTicks, renderLoadSvg } from '../../../services/load/svgChart.ts';
+import { extractFigures, figure, figuresTable, parsePrintedTables, printedTableMarkdown, targetLines } from '../../bench/benchFigures.ts';
+import { niceTicks, renderLoadSvg } from '../../bench/svgChart.ts';
 
 describe('given figures with baselines', () => {
   it('when made, then the ratio is value ÷ baseline, absent without a baseline', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkLabel, parseClassicAnswer } from '../../../services/load/checker.ts';
-import { ExpectationsError, parseExpectations, splitCsvLine } from '../../../services/load/expectations.ts';
+import { checkLabel, parseClassicAnswer } from '../../../client/load/checker.ts';
+import { ExpectationsError, parseExpectations, splitCsvLine } from '../../../client/load/expectations.ts';
 
 describe('given a course prediction file', () => {
   it('when it is plain, then each Image maps to its Results', () => {

@@ -1,8 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { UsageError } from '../../../services/cli/command.ts';
-import { parseLoadArgs, resolveLoadPlan } from '../../../services/load/loadOptions.ts';
+import { UsageError } from '../../../app/cli/command.ts';
+import { parseLoadArgs, resolveLoadPlan } from '../../../client/load/loadOptions.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const base = ['--url', 'http://127.0.0.1:3000', '--images', 'photos'];

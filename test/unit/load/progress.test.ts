@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProgress, renderProgressLine } from '../../../services/load/progress.ts';
-import type { RunProgress } from '../../../services/load/runner.ts';
+import { createProgress, renderProgressLine } from '../../../client/load/progress.ts';
+import type { RunProgress } from '../../../client/load/runner.ts';
 
 const at = (finished: number, elapsedMs: number): RunProgress => ({ total: 10, started: finished + 2, finished, inFlight: 2, ok: finished - 1, failed: 1, wrong: 0, elapsedMs });
 

@@ -2,10 +2,10 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runLoad, exitCodeOf, type LoadPlan } from '../../../services/load/runner.ts';
-import { renderSummary } from '../../../services/load/renderSummary.ts';
-import { parseShape } from '../../../services/load/shapes.ts';
-import type { ImageFile, LoadMode } from '../../../services/load/types.ts';
+import { runLoad, exitCodeOf, type LoadPlan } from '../../../client/load/runner.ts';
+import { renderSummary } from '../../../client/load/renderSummary.ts';
+import { parseShape } from '../../../client/load/shapes.ts';
+import type { ImageFile, LoadMode } from '../../../client/load/types.ts';
 
 /**
  * A stand-in for facefleet's web tier speaking both protocols, with knobs for the awkward cases:

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { UsageError } from '../../../services/cli/command.ts';
-import { createPacer, formatShape, maxRequests, naturalTotal, parseShape, plannedOffset, type LoadClock, type Shape } from '../../../services/load/shapes.ts';
+import { UsageError } from '../../../app/cli/command.ts';
+import { createPacer, formatShape, maxRequests, naturalTotal, parseShape, plannedOffset, type LoadClock, type Shape } from '../../../client/load/shapes.ts';
 
 const offsets = (shape: Shape, n: number) => Array.from({ length: n }, (_, i) => Math.round(plannedOffset(shape, i)));
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SseParser, openEventStream, type SseEvent } from '../../../services/load/sse.ts';
+import { SseParser, openEventStream, type SseEvent } from '../../../client/load/sse.ts';
 
 describe('given an SSE parser', () => {
   it('when a whole stream arrives, then events, data lines, ids and comments follow the spec', () => {

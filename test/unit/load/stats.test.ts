@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { busyThroughput, formatMs, histogram, percentile, renderHistogram, summarize, summarizeLatency } from '../../../services/load/stats.ts';
-import type { RequestRecord } from '../../../services/load/types.ts';
+import { busyThroughput, formatMs, histogram, percentile, renderHistogram, summarize, summarizeLatency } from '../../../client/load/stats.ts';
+import type { RequestRecord } from '../../../client/load/types.ts';
 
 describe('given sorted values', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => i + 1);

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openSqliteEventStore } from '../../../adapters/embedded/sqliteEventStore.ts';
 import type { NewEvent } from '../../../machines/index.ts';
-import { readHistory, replayHistory } from '../../../services/replayHistory.ts';
-import { propose, type Decision } from '../../../services/streams.ts';
+import { readHistory, replayHistory } from '../../../services/streams/replayHistory.ts';
+import { propose, type Decision } from '../../../services/streams/propose.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const total = 10_000;

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { openSqliteEventStore } from '../../../adapters/embedded/sqliteEventStore.ts';
 import { NotFoundError } from '../../../machines/index.ts';
-import { readHistory, replayHistory } from '../../../services/replayHistory.ts';
+import { readHistory, replayHistory } from '../../../services/streams/replayHistory.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { openSqliteEventStore } from '../../../adapters/embedded/sqliteEventStore.ts';
 import { VersionConflictError } from '../../../machines/index.ts';
-import { propose } from '../../../services/streams.ts';
+import { propose } from '../../../services/streams/propose.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const stream = 'job-race1';

@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { openSqliteEventStore } from '../../../adapters/embedded/sqliteEventStore.ts';
 import { openSqliteQueues } from '../../../adapters/embedded/sqliteQueue.ts';
 import type { EventStore, Queue } from '../../../adapters/ports.ts';
-import { streamName, type ReadModelRow } from '../../../machines/index.ts';
-import { createChangeFeed, type ChangeFeed } from '../../../services/changeFeed.ts';
-import { emptyState, propose } from '../../../services/streams.ts';
+import { emptyState, streamName, type ReadModelRow } from '../../../machines/index.ts';
+import { createChangeFeed, type ChangeFeed } from '../../../services/streams/changeFeed.ts';
+import { propose } from '../../../services/streams/propose.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const at = () => new Date().toISOString();

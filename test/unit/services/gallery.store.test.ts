@@ -8,8 +8,8 @@ import { createFsBlobs } from '../../../adapters/embedded/fsBlobs.ts';
 import type { Blobs } from '../../../adapters/ports.ts';
 import { systemClock } from '../../../services/clock.ts';
 import { createGalleryService, loadGallery, type FaceModelLike } from '../../../services/gallery/index.ts';
-import { blobKeys } from '../../../services/keys.ts';
-import { DEFAULT_UPLOAD_LIMITS } from '../../../services/uploads.ts';
+import { blobKeys } from '../../../services/blobKeys.ts';
+import { DEFAULT_UPLOAD_LIMITS } from '../../../services/uploads/uploads.ts';
 import { sampleImage } from '../web/webHarness.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 

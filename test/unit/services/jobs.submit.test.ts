@@ -12,7 +12,7 @@ import type { Clock } from '../../../services/clock.ts';
 import { newId } from '../../../services/clock.ts';
 import { requeueOrphans } from '../../../services/jobs/requeueOrphans.ts';
 import { submitJobs, type SubmitDeps } from '../../../services/jobs/submitJobs.ts';
-import { DEFAULT_UPLOAD_LIMITS } from '../../../services/uploads.ts';
+import { DEFAULT_UPLOAD_LIMITS } from '../../../services/uploads/uploads.ts';
 import { sampleImage } from '../web/webHarness.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 

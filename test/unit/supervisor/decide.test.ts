@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DescribedInstance } from '../../../adapters/ports.ts';
+import { capacityInstanceStates, instanceStates } from '../../../machines/index.ts';
 import { decide, type Command, type InstanceView, type Observation } from '../../../services/supervisor/decide.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
@@ -93,6 +94,15 @@ describe('given instances already active', () => {
     given({ queue: { visible: 1, inFlight: 0 }, instances: [instance('a', 'terminating')], processes: [running('a')] })
       .whenTick()
       .then([{ type: 'LaunchInstances', n: 1, backlog: 1 }]);
+  });
+  it('every instance state counts toward the cap exactly when capacityInstanceStates holds it (terminating does not)', () => {
+    assert.equal(capacityInstanceStates.has('terminating'), false);
+    for (const state of instanceStates) {
+      // A healthy instance (running, heartbeating now) in `state`, and a backlog of one.
+      const launch = capacityInstanceStates.has(state) ? [] : [{ type: 'LaunchInstances', n: 1, backlog: 1 }];
+      const { commands } = given({ queue: { visible: 1, inFlight: 0 }, instances: [instance('a', state)], processes: [running('a')] }).whenTick();
+      assert.deepEqual(commands.filter((c) => c.type === 'LaunchInstances'), launch, state);
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Compute, DescribedInstance, LaunchRequest } from '../../../adapters/ports.ts';
 import { openSqliteQueues } from '../../../adapters/embedded/sqliteQueue.ts';
 import { streamName } from '../../../machines/index.ts';
-import { load } from '../../../services/streams.ts';
+import { load } from '../../../services/streams/propose.ts';
 import { createSupervisor, type Supervisor } from '../../../services/supervisor/supervisor.ts';
 import { openBench, type Bench } from '../worker/harness.ts';
 import { join } from 'node:path';

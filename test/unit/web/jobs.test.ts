@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { replay, streamName } from '../../../machines/index.ts';
-import { blobKeys } from '../../../services/keys.ts';
+import { blobKeys } from '../../../services/blobKeys.ts';
 import { form, sampleImage, simulateWorker, startBench, type Bench } from './webHarness.ts';
 
 async function submit(bench: Bench, files: Array<{ name: string; bytes: Buffer }>, values: Record<string, string> = {}) {

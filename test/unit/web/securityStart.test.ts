@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../../services/config.ts';
+import { ConfigError, loadConfig } from '../../../app/config.ts';
 import { startFacefleet } from '../../support/facefleetProcess.ts';
 
 describe('given facefleet started on 0.0.0.0', () => {

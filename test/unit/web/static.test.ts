@@ -47,9 +47,14 @@ describe('given the default public folder', () => {
     }
   });
 
-  it('when GET /healthz then { ok: true }', async () => {
+  it('when GET /healthz then 200 { ok: true } with the store, queue and blobs checks each ok', async () => {
     const response = await fetch(`${bench.url}/healthz`);
-    assert.deepEqual(await response.json(), { ok: true });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    const body = (await response.json()) as { ok: boolean; checks: Record<string, { ok: boolean; ms: number }> };
+    assert.equal(body.ok, true);
+    assert.deepEqual(Object.keys(body.checks).sort(), ['blobs', 'queue', 'store']);
+    for (const check of Object.values(body.checks)) assert.equal(check.ok, true);
   });
 
   it('when GET /v1/queues then visible and in-flight counts of the three queues', async () => {

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { streamName } from '../../../machines/index.ts';
-import { emptyState, propose } from '../../../services/streams.ts';
+import { emptyState, streamName } from '../../../machines/index.ts';
+import { propose } from '../../../services/streams/propose.ts';
 import { form, sampleImage, simulateWorker, startBench, type Bench } from './webHarness.ts';
 
 interface SseEvent {

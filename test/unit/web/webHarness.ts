@@ -17,8 +17,8 @@ import type { Blobs, EventStore, Queue } from '../../../adapters/ports.ts';
 import { streamName } from '../../../machines/index.ts';
 import { createApiServices, type ApiDeps, type ApiServices } from '../../../services/api.ts';
 import { systemClock } from '../../../services/clock.ts';
-import { blobKeys } from '../../../services/keys.ts';
-import { propose } from '../../../services/streams.ts';
+import { blobKeys } from '../../../services/blobKeys.ts';
+import { propose } from '../../../services/streams/propose.ts';
 import { createApp, type AppOptions } from '../../../web/app.ts';
 
 export interface Bench {

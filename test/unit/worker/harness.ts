@@ -10,10 +10,10 @@ import { createFsBlobs } from '../../../adapters/embedded/fsBlobs.ts';
 import { openSqliteEventStore } from '../../../adapters/embedded/sqliteEventStore.ts';
 import { openSqliteQueues } from '../../../adapters/embedded/sqliteQueue.ts';
 import type { Gallery, RecognitionResult } from '../../../model/index.ts';
-import { streamName, type StoredEvent } from '../../../machines/index.ts';
+import { emptyState, streamName, type StoredEvent } from '../../../machines/index.ts';
 import { systemClock } from '../../../services/clock.ts';
-import { blobKeys } from '../../../services/keys.ts';
-import { emptyState, propose } from '../../../services/streams.ts';
+import { blobKeys } from '../../../services/blobKeys.ts';
+import { propose } from '../../../services/streams/propose.ts';
 import type { Recognizer } from '../../../services/worker/processMessage.ts';
 import { createWorker, type Worker, type WorkerSettings } from '../../../services/worker/worker.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { streamName } from '../../../machines/index.ts';
-import { blobKeys } from '../../../services/keys.ts';
-import { load } from '../../../services/streams.ts';
+import { blobKeys } from '../../../services/blobKeys.ts';
+import { load } from '../../../services/streams/propose.ts';
 import { fakeCompute, fakeRecognizer, openBench, type Bench } from './harness.ts';
 
 let bench: Bench;

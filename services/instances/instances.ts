@@ -2,11 +2,11 @@
  * Reading worker instances: the paged list, one instance, its history (the same replay as jobs), and
  * counts by state. Instances are written only by workers and the supervisor.
  */
-import type { EventStore } from '../adapters/ports.ts';
-import { instanceStates, NotFoundError, type ReadModelRow } from '../machines/index.ts';
-import { checkId } from './jobs/getJob.ts';
-import { streamHistory, type History } from './jobs/jobHistory.ts';
-import { listRows, withZeros, type ListInput } from './jobs/listJobs.ts';
+import type { EventStore } from '../../adapters/ports.ts';
+import { instanceStates, NotFoundError, type ReadModelRow } from '../../machines/index.ts';
+import { checkId } from '../jobs/getJob.ts';
+import { streamHistory, type History } from '../jobs/jobHistory.ts';
+import { listRows, withZeros, type ListInput } from '../jobs/listJobs.ts';
 
 /** An instance as clients see it. */
 export interface InstanceView {

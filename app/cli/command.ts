@@ -1,5 +1,5 @@
 /**
- * The shape of one `facefleet` subcommand. Every file in services/cli/commands/ default-exports one.
+ * The shape of one `facefleet` subcommand. Every file in app/cli/commands/ default-exports one.
  * Commands import their heavy dependencies (model, SDKs, Koa) lazily inside `run`, so that
  * `facefleet --help` stays instant.
  */
@@ -14,9 +14,5 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-/**
- * A mistake in the command line. The CLI prints its message as one line (no stack) and exits 2.
- */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+/** A mistake in the command line: printed as one line (no stack), exit code 2. */
+export { UsageError } from '../../client/usageError.ts';

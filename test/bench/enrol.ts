@@ -3,8 +3,8 @@
  * check: `POST /v1/gallery/subjects { name }` → `{ id }`, then the photo to
  * `POST /v1/gallery/subjects/:id/examples` (multipart `file`).
  */
-import { errorMessage, getJson, multipartBody, postJson, request } from './http.ts';
-import type { ImageFile } from './types.ts';
+import { errorMessage, getJson, multipartBody, postJson, request } from '../../client/load/http.ts';
+import type { ImageFile } from '../../client/load/types.ts';
 
 /** One person to enrol from one photo. */
 export interface Enrolment {

@@ -3,7 +3,7 @@
  * schedule is pure (`plannedOffset`); the pacer only sleeps on a clock it is given, so tests pass a
  * fake one.
  */
-import { UsageError } from '../cli/command.ts';
+import { UsageError } from '../usageError.ts';
 
 export type Shape =
   /** No pacing: as fast as the concurrency allows. */

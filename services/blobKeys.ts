@@ -2,10 +2,10 @@
  * Blob keys. Always ours, never a user's file name (two uploads named alike must not collide, and a
  * name like `../../etc/passwd` must not become a path).
  */
-const safeId = /^[A-Za-z0-9_-]{1,100}$/;
+import { isId } from '../machines/index.ts';
 
 function checked(id: string): string {
-  if (!safeId.test(id)) throw new Error(`not a safe id for a blob key: ${JSON.stringify(id)}`);
+  if (!isId(id)) throw new Error(`not a safe id for a blob key: ${JSON.stringify(id)}`);
   return id;
 }
 

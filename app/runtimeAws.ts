@@ -1,7 +1,7 @@
 /**
  * The AWS composition: SQS queues, one S3 bucket, the DynamoDB event table and EC2 workers, built
- * from the config (`aws.region`, `aws.endpoints`, `aws.names` — see services/config/aws.ts).
- * `services/runtime.ts` loads this module only when `backend` is `aws`, so the embedded mode never
+ * from the config (`aws.region`, `aws.endpoints`, `aws.names` — see app/config/aws.ts).
+ * `app/runtime.ts` loads this module only when `backend` is `aws`, so the embedded mode never
  * loads the AWS SDKs. On the main process it also runs the read-model catch-up once at start and
  * then every minute (repairing rows a crashed process left behind its stream).
  */
@@ -14,7 +14,7 @@ import { createEc2Compute } from '../adapters/aws/ec2Compute.ts';
 import { createImds } from '../adapters/aws/imds.ts';
 import { createS3Blobs } from '../adapters/aws/s3Blobs.ts';
 import { createSqsQueue } from '../adapters/aws/sqsQueue.ts';
-import { systemClock } from './clock.ts';
+import { systemClock } from '../services/clock.ts';
 import type { Config } from './config.ts';
 import { awsSettings, type AwsSettings } from './config/aws.ts';
 import type { Runtime, RuntimeOptions } from './runtime.ts';

@@ -37,12 +37,12 @@ const command: Command = {
   summary: 'Generate load against a running facefleet and check the answers',
   usage,
   async run(argv) {
-    const { parseLoadArgs, resolveLoadPlan } = await import('../../load/loadOptions.ts');
+    const { parseLoadArgs, resolveLoadPlan } = await import('../../../client/load/loadOptions.ts');
     const args = parseLoadArgs(argv);
     const plan = await resolveLoadPlan(args);
-    const { runLoad, exitCodeOf } = await import('../../load/runner.ts');
-    const { createProgress } = await import('../../load/progress.ts');
-    const { renderSummary } = await import('../../load/renderSummary.ts');
+    const { runLoad, exitCodeOf } = await import('../../../client/load/runner.ts');
+    const { createProgress } = await import('../../../client/load/progress.ts');
+    const { renderSummary } = await import('../../../client/load/renderSummary.ts');
     const progress = createProgress(process.stderr, { now: () => performance.now(), quiet: args.quiet });
     const report = await runLoad(plan, { onProgress: (p) => progress.update(p) });
     progress.done();

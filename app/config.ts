@@ -28,7 +28,7 @@ const awsSchema = z
     region: z.string().min(1, { error: 'must not be empty' }).default('us-east-1'),
     /** Emulator or VPC endpoints; absent means the SDK's default. */
     endpoints: z.object({ sqs: url, s3: url, dynamodb: url, ec2: url }).strict().default({}),
-    /** Resource names; the AWS engineer fills in the defaults (queues, bucket, table, AMI…). */
+    /** Resource names (queues, bucket, table, AMI…) that override the defaults of app/config/aws.ts. */
     names: z.record(z.string(), z.string()).default({}),
   })
   .strict();

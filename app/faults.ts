@@ -1,7 +1,8 @@
 /**
- * Fault injection for the reliability suite (`test/faults/`). Active ONLY when the environment
- * variable `FACEFLEET_FAULTS` is set (a worker inherits it from `facefleet start`); unset — every
- * normal run — every hook below is a no-op that costs one boolean test. Never set it in production.
+ * Fault injection for the reliability suite (`test/faults/`), built by the composition root and
+ * injected into the worker (services/worker/faultHooks.ts is the seam). Active ONLY when the
+ * environment variable `FACEFLEET_FAULTS` is set (a worker inherits it from `facefleet start`);
+ * unset — every normal run — every hook is a no-op. Never set it in production.
  *
  * `FACEFLEET_FAULTS` is a comma-separated list of faults:
  *
@@ -16,6 +17,9 @@
  * An unknown or malformed fault stops the process at start: a typo must not silently test nothing.
  */
 import { createHash } from 'node:crypto';
+import type { FaultHooks } from '../services/worker/faultHooks.ts';
+
+export type { FaultHooks } from '../services/worker/faultHooks.ts';
 
 export type Fault =
   | { kind: 'poison'; sha256: string }
@@ -63,26 +67,9 @@ export class InjectedFault extends Error {
   readonly code = 'injected-fault';
 }
 
-/** The hooks the worker calls. All are no-ops when no fault is configured. */
-export interface FaultHooks {
-  /** True when any fault is configured. */
-  readonly active: boolean;
-  /**
-   * Called just before the model runs on a job's image: throws InjectedFault for a poisoned image,
-   * waits for a slow first attempt (the lease is not extended meanwhile).
-   */
-  beforeRecognition(bytes: Uint8Array, attempt: number): Promise<void>;
-  /** True while a slow attempt is stalling: the worker must not extend its message's lease. */
-  leaseExtensionSuspended(): boolean;
-  /** True when the worker must hang after InstanceTerminating instead of ending. */
-  readonly hangOnTerminate: boolean;
-  /** Never resolves, and keeps the process alive (a worker that ignores its end). */
-  hang(): Promise<never>;
-}
-
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** Builds the hooks for a list of faults (tests build them directly; processes use `faults`). */
+/** Builds the hooks for a list of faults (tests build them directly; processes use `faultsFromEnvironment`). */
 export function createFaultHooks(list: readonly Fault[], log: (line: string) => void = () => undefined): FaultHooks {
   const poisons = new Set(list.flatMap((f) => (f.kind === 'poison' ? [f.sha256] : [])));
   const slow = list.flatMap((f) => (f.kind === 'slow-job-ms' ? [f] : []));
@@ -119,9 +106,13 @@ export function createFaultHooks(list: readonly Fault[], log: (line: string) => 
   };
 }
 
-const configured = parseFaults(process.env[faultsVariable]);
-const logLine = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-if (configured.length) logLine(`fault injection ACTIVE (${faultsVariable}=${process.env[faultsVariable]}): for the reliability tests only`);
-
-/** This process's hooks, from FACEFLEET_FAULTS (no-ops when it is unset). */
-export const faults: FaultHooks = createFaultHooks(configured, logLine);
+/**
+ * This process's hooks from FACEFLEET_FAULTS (no-ops when it is unset), announced on stderr when
+ * active. Throws on an unknown or malformed fault, so the worker stops at start.
+ */
+export function faultsFromEnvironment(env: NodeJS.ProcessEnv = process.env): FaultHooks {
+  const configured = parseFaults(env[faultsVariable]);
+  const logLine = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  if (configured.length) logLine(`fault injection ACTIVE (${faultsVariable}=${env[faultsVariable]}): for the reliability tests only`);
+  return createFaultHooks(configured, logLine);
+}

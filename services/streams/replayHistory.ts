@@ -4,8 +4,8 @@
  * machines' `replay`; this file adds where the events come from and how a person reads them.
  */
 import { z } from 'zod';
-import type { EventStore } from '../adapters/ports.ts';
-import { CorruptHistoryError, NotFoundError, parseStream, replay, type Replay, type ReplayStep, type StoredEvent } from '../machines/index.ts';
+import type { EventStore } from '../../adapters/ports.ts';
+import { CorruptHistoryError, NotFoundError, parseStream, replay, type Replay, type ReplayStep, type StoredEvent } from '../../machines/index.ts';
 
 /** A stream's events and where they came from. */
 export interface History {

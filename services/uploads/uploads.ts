@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import sharp from 'sharp';
-import { FacefleetError, ValidationError } from '../machines/index.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 
 export interface UploadLimits {
   /** Largest request body, bytes (default 15 MB). */
@@ -23,23 +23,6 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
   maxFiles: 20,
   maxPixels: 40_000_000,
 };
-
-/** The request body or an image is larger than allowed (413). */
-export class PayloadTooLargeError extends FacefleetError {
-  readonly status = 413;
-  constructor(
-    message: string,
-    readonly code: 'payload-too-large' | 'image-too-large' = 'payload-too-large',
-  ) {
-    super(message);
-  }
-}
-
-/** The body or a file is of a type we do not accept (415). */
-export class UnsupportedMediaTypeError extends FacefleetError {
-  readonly code = 'unsupported-media-type';
-  readonly status = 415;
-}
 
 export type ImageContentType = 'image/jpeg' | 'image/png' | 'image/webp';
 
@@ -135,7 +118,7 @@ export async function checkImage(file: UploadFile, limits: UploadLimits): Promis
 }
 
 /** Refuses an empty list or more files than allowed (400). */
-export function checkFileCount(count: number, limits: UploadLimits, field: string): void {
+export function checkFileCount(count: number, limits: Pick<UploadLimits, 'maxFiles'>, field: string): void {
   if (count === 0) throw new ValidationError(`Send at least one image in the multipart field "${field}".`);
   if (count > limits.maxFiles) throw new ValidationError(`Send at most ${limits.maxFiles} files per request (got ${count}).`);
 }

@@ -1,5 +1,5 @@
 /**
- * Bundles the worker (services/cli/workerMain.ts and everything of ours it imports) into one
+ * Bundles the worker (app/cli/workerMain.ts and everything of ours it imports) into one
  * JavaScript file with esbuild, so worker processes start with plain `node` instead of compiling
  * TypeScript through tsx on every boot (about a second saved per instance on a 2-core machine).
  * Packages stay external (loaded from node_modules), so the bundle must live inside the repository:
@@ -21,7 +21,7 @@ export async function buildWorkerBundle(outFile = workerBundlePath): Promise<str
   const temp = `${outFile}.${process.pid}.${Date.now()}.tmp`;
   mkdirSync(dirname(outFile), { recursive: true });
   await build({
-    entryPoints: [join(repoRoot, 'services', 'cli', 'workerMain.ts')],
+    entryPoints: [join(repoRoot, 'app', 'cli', 'workerMain.ts')],
     outfile: temp,
     bundle: true,
     format: 'esm',

@@ -3,14 +3,14 @@
  * - embedded: one SQLite file `<dataDir>/facefleet.db` for the events and the queues, blobs under
  *   `<dataDir>/blobs`, workers as child processes (`facefleet worker`) with their registry in
  *   `<dataDir>/instances.json` and their logs in `<dataDir>/logs`;
- * - aws: filled in by `services/runtimeAws.ts` (`createAwsRuntime(config, options)`), loaded lazily
- *   so the embedded mode never loads the AWS SDKs.
+ * - aws: `app/runtimeAws.ts` (`createAwsRuntime(config, options)`), loaded lazily so the embedded
+ *   mode never loads the AWS SDKs.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Blobs, Compute, EventStore, Queue, QueueSettings } from '../adapters/ports.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../services/clock.ts';
 import type { Config } from './config.ts';
 
 /** Every port a process of ours needs, built from the config. */
@@ -34,7 +34,7 @@ export interface RuntimeOptions {
   /** `main` runs the web tier and the supervisor; `worker` is one instance. */
   role: 'main' | 'worker';
   clock?: Clock;
-  /** A worker bundle (services/workerBundle.ts) to start workers from instead of the tsx CLI. */
+  /** A worker bundle (app/workerBundle.ts) to start workers from instead of the tsx CLI. */
   workerBundle?: string;
 }
 
@@ -127,17 +127,8 @@ async function createEmbeddedRuntime(config: Config, options: RuntimeOptions): P
   };
 }
 
-/** The seam for the AWS backend: `services/runtimeAws.ts` exports `createAwsRuntime(config, options)`. */
+/** The AWS backend, loaded only when chosen so the embedded mode never loads the AWS SDKs. */
 async function createAwsRuntimeLazily(config: Config, options: RuntimeOptions): Promise<Runtime> {
-  // A computed specifier: the module is written by another engineer and must not be required to
-  // type-check or run the embedded mode.
-  const specifier = './runtimeAws.ts';
-  let mod: { createAwsRuntime?: (config: Config, options: RuntimeOptions) => Promise<Runtime> };
-  try {
-    mod = (await import(specifier)) as typeof mod;
-  } catch (error) {
-    throw new Error(`the aws backend is not available (services/runtimeAws.ts: ${error instanceof Error ? error.message : String(error)})`, { cause: error });
-  }
-  if (!mod.createAwsRuntime) throw new Error('services/runtimeAws.ts does not export createAwsRuntime');
-  return mod.createAwsRuntime(config, options);
+  const { createAwsRuntime } = await import('./runtimeAws.ts');
+  return createAwsRuntime(config, options);
 }

@@ -53,7 +53,7 @@ const command: Command = {
 
     const { parseStream } = await import('../../../machines/index.ts');
     if (stream && !parseStream(stream)) throw new UsageError(`"${stream}" is not a stream name (job-<id> or instance-<id>)`);
-    const replayHistory = await import('../../replayHistory.ts');
+    const replayHistory = await import('../../../services/streams/replayHistory.ts');
 
     const history = values.file ? await fromFile(values.file) : await fromStore(values['data-dir'], stream as string);
     if (!history) return 3;
@@ -77,7 +77,7 @@ const command: Command = {
 
 async function fromFile(file: string) {
   const { readFile } = await import('node:fs/promises');
-  const { parseHistory } = await import('../../replayHistory.ts');
+  const { parseHistory } = await import('../../../services/streams/replayHistory.ts');
   const { CorruptHistoryError } = await import('../../../machines/index.ts');
   let text: string;
   try {
@@ -103,7 +103,7 @@ async function fromStore(dataDir: string | undefined, stream: string) {
   const file = join(resolve(dataDir ?? process.env.FACEFLEET_DATA_DIR ?? 'data'), 'facefleet.db');
   if (!existsSync(file)) throw new Error(`no event store at ${file} (set --data-dir or FACEFLEET_DATA_DIR)`);
   const { openSqliteEventStore } = await import('../../../adapters/embedded/sqliteEventStore.ts');
-  const { readHistory } = await import('../../replayHistory.ts');
+  const { readHistory } = await import('../../../services/streams/replayHistory.ts');
   const store = openSqliteEventStore({ file, readonly: true });
   try {
     return await readHistory(store, stream);

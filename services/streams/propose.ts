@@ -4,19 +4,17 @@
  * seq that was read, and on a version conflict read again and judge again, a bounded number of times.
  * Nothing sets a state by hand: the state follows from the events.
  */
-import type { EventStore } from '../adapters/ports.ts';
+import type { EventStore } from '../../adapters/ports.ts';
 import {
+  allows,
   evolve,
   fold,
-  initialSnapshot,
-  kindOf,
   toReadModel,
-  toState,
   VersionConflictError,
   type NewEvent,
   type StoredEvent,
   type StreamState,
-} from '../machines/index.ts';
+} from '../../machines/index.ts';
 
 /** Folds a stream from the store. */
 export async function load(store: EventStore, stream: string): Promise<StreamState> {
@@ -25,18 +23,7 @@ export async function load(store: EventStore, stream: string): Promise<StreamSta
 
 /** Brings a known state up to date with the events appended after it. */
 export async function catchUp(store: EventStore, stream: string, known: StreamState): Promise<StreamState> {
-  const later = await store.read(stream, known.seq + 1);
-  return applyAll(stream, known, later);
-}
-
-function applyAll(stream: string, state: StreamState, events: readonly (NewEvent | StoredEvent)[]): StreamState {
-  let snapshot = { value: state.state as string, context: state.context } as ReturnType<typeof initialSnapshot>;
-  let seq = state.seq;
-  for (const event of events) {
-    snapshot = evolve(stream, snapshot, event);
-    seq = 'seq' in event ? event.seq : seq + 1;
-  }
-  return toState(state.kind, snapshot, seq);
+  return fold(stream, await store.read(stream, known.seq + 1), known);
 }
 
 /** What a decision returns: the events to append, or nothing to do. */
@@ -66,7 +53,7 @@ export async function propose(
   for (let attempt = 1; ; attempt += 1) {
     const events = decide(state) ?? [];
     if (events.length === 0) return { state, appended: [] };
-    const next = applyAll(stream, state, events); // throws IllegalTransitionError: nothing written
+    const next = events.reduce((at, event) => evolve(stream, at, event), state); // throws IllegalTransitionError: nothing written
     try {
       const result = await store.append(stream, state.seq, events, toReadModel(stream, next));
       return { state: next, appended: result.events };
@@ -77,8 +64,16 @@ export async function propose(
   }
 }
 
-/** The state of a stream that has no events yet. */
-export function emptyState(stream: string): StreamState {
-  const kind = kindOf(stream);
-  return toState(kind, initialSnapshot(kind), 0);
+/**
+ * Appends `events` if the machine takes them, in order, from the stream's current state (judged
+ * again after a conflict); otherwise writes nothing. Resolves to what was appended (empty when the
+ * stream had moved on: another worker or the supervisor got there first).
+ */
+export async function proposeIfAllowed(
+  store: EventStore,
+  stream: string,
+  events: NewEvent[],
+  options: { known?: StreamState } = {},
+): Promise<Proposal> {
+  return propose(store, stream, (state) => (allows(stream, state, events) ? events : null), options);
 }

@@ -12,8 +12,8 @@
  * A second loop drains the response queue with long polls and deletes what it reads: those messages
  * are only wake-ups, the event streams are the truth.
  */
-import type { EventStore, Queue } from '../adapters/ports.ts';
-import { evolve, initialSnapshot, toReadModel, toState, type ReadModelRow } from '../machines/index.ts';
+import type { EventStore, Queue } from '../../adapters/ports.ts';
+import { fold, toReadModel, type ReadModelRow } from '../../machines/index.ts';
 
 export type RowListener = (row: ReadModelRow) => void;
 
@@ -26,7 +26,7 @@ export interface ChangeFeed {
   subscribeJob(jobId: string, listener: RowListener): () => void;
   /** Reads the store now instead of at the next tick. */
   poke(): void;
-  /** How many listeners are attached (for tests and /v1/counts diagnostics). */
+  /** How many listeners are attached (tests check that none is left behind). */
   listenerCount(): number;
   /** Stops both loops and drops every listener. */
   close(): Promise<void>;
@@ -100,12 +100,10 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     if (row.seq === known + 1) return [row];
     try {
       const rows: ReadModelRow[] = [];
-      let snapshot = initialSnapshot(row.kind);
-      for (const event of await store.read(row.stream)) {
-        if (event.seq >= row.seq) break;
-        snapshot = evolve(row.stream, snapshot, event);
-        if (event.seq > known) rows.push(toReadModel(row.stream, toState(row.kind, snapshot, event.seq)));
-      }
+      const missed = (await store.read(row.stream)).filter((event) => event.seq < row.seq);
+      fold(row.stream, missed, undefined, (state) => {
+        if (state.seq > known) rows.push(toReadModel(row.stream, state));
+      });
       rows.push(row);
       return rows;
     } catch (error) {

@@ -28,12 +28,15 @@ const command: Command = {
     }
     const { loadConfig } = await import('../../config.ts');
     const { config } = loadConfig(values.config ? { file: values.config } : {});
-    const { loadRecognizer, galleryReader } = await import('../../worker/recognizer.ts');
+    // Fault injection (reliability tests only): a typo in FACEFLEET_FAULTS stops the worker here.
+    const { faultsFromEnvironment } = await import('../../faults.ts');
+    const faults = faultsFromEnvironment();
+    const { loadRecognizer, galleryReader } = await import('../../../services/worker/recognizer.ts');
     // Start loading the model now: it overlaps with opening the ports (boot time is scale-out latency).
     const recognizer = loadRecognizer({ threads: config.modelThreads, maxPixels: config.maxPixels });
     recognizer.catch(() => undefined); // awaited (and reported) by the worker's boot
     const { createRuntime } = await import('../../runtime.ts');
-    const { createWorker } = await import('../../worker/worker.ts');
+    const { createWorker } = await import('../../../services/worker/worker.ts');
     const runtime = await createRuntime(config, { role: 'worker' });
     const instanceId = process.env.FACEFLEET_INSTANCE_ID || runtime.clock.newId();
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} [worker ${instanceId}] ${line}\n`);
@@ -43,6 +46,7 @@ const command: Command = {
       instanceId,
       loadRecognizer: () => recognizer,
       gallery: galleryReader(runtime.blobs),
+      faults,
       settings: {
         pollWaitSeconds: config.pollWaitSeconds,
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,

@@ -1,5 +1,5 @@
 /**
- * Entry point of the worker bundle (`dist/facefleet-worker.mjs`, see services/workerBundle.ts): runs
+ * Entry point of the worker bundle (`dist/facefleet-worker.mjs`, see app/workerBundle.ts): runs
  * `facefleet worker` directly, without the CLI's command discovery or tsx, so a new instance boots
  * faster — its boot time is the fleet's scale-out latency.
  */

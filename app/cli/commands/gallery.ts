@@ -181,9 +181,9 @@ async function withServerErrors<T>(run: () => Promise<T>): Promise<T> {
 async function dataDirGallery(dataDir: string) {
   const [{ createFsBlobs }, { createGalleryService }, { systemClock }, { DEFAULT_UPLOAD_LIMITS }] = await Promise.all([
     import('../../../adapters/embedded/fsBlobs.ts'),
-    import('../../gallery/index.ts'),
-    import('../../clock.ts'),
-    import('../../uploads.ts'),
+    import('../../../services/gallery/index.ts'),
+    import('../../../services/clock.ts'),
+    import('../../../services/uploads/uploads.ts'),
   ]);
   return createGalleryService({ blobs: createFsBlobs({ dir: join(dataDir, 'blobs') }), clock: systemClock, limits: DEFAULT_UPLOAD_LIMITS, detector: 'ssd' });
 }

@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/command.ts';
+import { UsageError } from '../usageError.ts';
 import { ExpectationsError, parseExpectations } from './expectations.ts';
 import type { LoadPlan } from './runner.ts';
 import { formatShape, maxRequests, naturalTotal, parseShape, type Shape } from './shapes.ts';

@@ -1,0 +1,137 @@
+/**
+ * Starts the whole system in this process from a config: builds the models (embedded), the worker
+ * bundle, the ports, the services, the web app and the supervisor, and listens. Resolves once the
+ * server accepts requests, to its URL and a `stop` that undoes everything in reverse: the
+ * supervisor, the server, the worker instances it launched (through compute, recorded as events),
+ * the change feed and the ports. `facefleet start` is this plus signals; tests call it directly to
+ * run the system in-process (workers still run as their own processes, as in production).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApiServices, type ApiServices } from '../services/api.ts';
+import { createSupervisor } from '../services/supervisor/supervisor.ts';
+import { createApp } from '../web/app.ts';
+import { hardenServer, serverOptions } from '../web/security.ts';
+import { workerEnv, type Config } from './config.ts';
+import { createRuntime, type Runtime } from './runtime.ts';
+
+export interface StartOptions {
+  /** Where progress lines go (default: stdout with a timestamp). */
+  log?: (line: string) => void;
+}
+
+export interface RunningFacefleet {
+  /** `http://host:port`, the port the server actually got (config port 0 picks a free one). */
+  url: string;
+  /** The ports, for tests that inspect the stores directly. */
+  runtime: Runtime;
+  services: ApiServices;
+  /** Stops the supervisor, the server and the fleet, then closes the ports. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Long polls, SSE streams and keep-alive sockets would hold close() open.
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+  });
+}
+
+const timestamped = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+/** Starts web tier and supervisor in this process; resolves once it listens. */
+export async function startFacefleet(config: Config, options: StartOptions = {}): Promise<RunningFacefleet> {
+  const log = options.log ?? timestamped;
+  if (config.backend === 'embedded') {
+    // Build the ONNX files once here, so that workers booting together do not all build them.
+    const { ensureModels } = await import('../model/build/buildModels.ts');
+    await ensureModels();
+  }
+  // Workers boot from a bundle of our sources (plain node, no tsx): boot time is scale-out latency.
+  const { buildWorkerBundle } = await import('./workerBundle.ts');
+  const workerBundle = await buildWorkerBundle().catch((error: unknown) => {
+    log(`worker bundle not built (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): workers run through tsx`);
+    return undefined;
+  });
+  const runtime = await createRuntime(config, { role: 'main', workerBundle });
+
+  const services = createApiServices({
+    store: runtime.store,
+    blobs: runtime.blobs,
+    requests: runtime.requests,
+    responses: runtime.responses,
+    deadLetters: runtime.deadLetters,
+    clock: runtime.clock,
+    limits: { maxUploadBytes: config.maxUploadBytes, maxFiles: config.maxFiles, maxPixels: config.maxPixels },
+    maxAttempts: config.maxAttempts,
+    detector: config.detector,
+    threshold: config.threshold,
+    loadModel: async () => {
+      const model = await import('../model/index.ts');
+      return model.loadModel({ threads: config.modelThreads, maxPixels: config.maxPixels });
+    },
+  });
+  const app = createApp(services, {
+    maxUploadBytes: config.maxUploadBytes,
+    maxFiles: config.maxFiles,
+    classicTimeoutMs: config.classicTimeoutSeconds * 1000,
+    apiKey: config.apiKey,
+    corsOrigins: config.corsOrigins,
+  });
+
+  const supervisor = createSupervisor({
+    ...runtime,
+    settings: {
+      cap: config.cap,
+      jobsPerInstance: config.jobsPerInstance,
+      terminateGraceSeconds: config.terminateGraceSeconds,
+      heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+      bootTimeoutSeconds: config.bootTimeoutSeconds,
+      tickMs: config.supervisorTickMs,
+      emptyPollsToIdle: config.emptyPollsToIdle,
+      emptyPollsToTerminate: config.emptyPollsToTerminate,
+    },
+    bootEnv: workerEnv(config),
+    requeueOrphans: () => services.jobs.requeueOrphans(),
+    log: (line) => log(`supervisor: ${line}`),
+  });
+
+  // Slow clients are timed out (headers 10 s, whole request 2 min); broken HTTP gets a JSON 4xx.
+  const server = hardenServer(createServer(serverOptions(), app.callback()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    await services.close();
+    await runtime.close();
+    throw error;
+  }
+  supervisor.start();
+  // React to new work at once rather than at the next tick (first result from zero instances).
+  const unsubscribe = services.onChange((change) => {
+    if (change.kind === 'job' && change.row.state === 'queued') supervisor.nudge();
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    runtime,
+    services,
+    stop() {
+      stopping ??= (async () => {
+        unsubscribe();
+        await supervisor.stop();
+        await closeServer(server);
+        await supervisor.shutdownInstances(config.terminateGraceSeconds * 1000);
+        await services.close();
+        await runtime.close();
+      })();
+      return stopping;
+    },
+  };
+}
