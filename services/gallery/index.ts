@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Blobs } from '../../adapters/ports.ts';
 import { NoFaceError, NotFoundError, ValidationError } from '../errors.ts';
-import { addExample, addSubject, parseGallery, removeExample, removeSubject, type Gallery, type GallerySubject } from '../../model/gallery.ts';
+import { addExample, addSubject, parseGallery, removeExample, removeSubject, type Gallery, type GalleryExample, type GallerySubject } from '../../model/gallery.ts';
 import type { EnrolledFace } from '../../model/index.ts';
 import type { Clock } from '../clock.ts';
 import { blobKeys } from '../blobKeys.ts';
@@ -152,19 +152,22 @@ export function createGalleryService(deps: GalleryServiceDeps) {
         enrolled.push({ id: deps.clock.newId(), face, crop: await cropFace(bytes, face.box), sourceName: file.fileName, sha256 });
       }
       const putCrops = enrolled.map((e) => deps.blobs.put(blobKeys.galleryExample(e.id), e.crop, { contentType: 'image/jpeg' }));
+      let raced: Map<string, GalleryExample>;
       try {
         await Promise.all(putCrops);
-        await updateGallery(
+        raced = await updateGallery(
           deps.blobs,
           (gallery) => {
-            findSubject(gallery, subjectId); // deleted meanwhile → 404
+            // The subject may have been deleted (→ 404) or given the same photo by a concurrent request meanwhile.
+            const stored = new Map(findSubject(gallery, subjectId).examples.flatMap((e) => (e.sha256 ? [[e.sha256, e] as const] : [])));
+            const taken = new Map<string, GalleryExample>();
             let next = gallery;
-            const present = new Set(findSubject(gallery, subjectId).examples.map((e) => e.sha256));
             for (const e of enrolled) {
-              if (present.has(e.sha256)) continue; // enrolled meanwhile by a concurrent request
-              next = addExample(next, subjectId, { id: e.id, descriptor: e.face.descriptor, box: e.face.box, sourceName: e.sourceName, sha256: e.sha256 });
+              const already = stored.get(e.sha256);
+              if (already) taken.set(e.id, already);
+              else next = addExample(next, subjectId, { id: e.id, descriptor: e.face.descriptor, box: e.face.box, sourceName: e.sourceName, sha256: e.sha256 });
             }
-            return { gallery: next, value: undefined };
+            return { gallery: next, value: taken };
           },
           storeOptions,
         );
@@ -173,7 +176,14 @@ export function createGalleryService(deps: GalleryServiceDeps) {
         await Promise.all(enrolled.map((e) => deleteCrop(deps.blobs, e.id)));
         throw error;
       }
-      return [...enrolled.map((e) => ({ id: e.id, box: e.face.box, sourceName: e.sourceName, sha256: e.sha256, faceCount: e.face.faceCount, duplicate: false })), ...duplicates];
+      await Promise.all([...raced.keys()].map((id) => deleteCrop(deps.blobs, id)));
+      const answers = enrolled.map((e) => {
+        const already = raced.get(e.id);
+        return already
+          ? { id: already.id, box: already.box ?? null, sourceName: already.sourceName ?? null, sha256: e.sha256, faceCount: e.face.faceCount, duplicate: true }
+          : { id: e.id, box: e.face.box, sourceName: e.sourceName, sha256: e.sha256, faceCount: e.face.faceCount, duplicate: false };
+      });
+      return [...answers, ...duplicates];
     },
 
     /** The whole gallery document, descriptors included (for `facefleet gallery export`). */

@@ -104,40 +104,63 @@ function stemOf(subject: string, spec: CropSpec): string {
 }
 
 /**
- * Every face of the six demo photos and the crops made of them. `perFace` queries per face
- * (default 12: four margins × three sizes, plus one cut by the edge).
+ * `count` course-style face photos: 64×64 JPEGs, each one face filling most of the frame (margin
+ * 0–30 % of the box, tilted up to ±10°, JPEG quality 50 or 90), the faces taken in turn.
  */
-export async function makeFaceCrops(seed = 11): Promise<FaceCropSet> {
+export async function makeCourseCrops(count: number, seed = 23): Promise<FaceCrop[]> {
   const random = seeded(seed);
+  const set = await faceBoxes();
+  const crops: FaceCrop[] = [];
+  for (let k = 0; k < count; k++) {
+    const face = set[k % set.length] as DemoFace & { bytes: Buffer; width: number; height: number };
+    const jitter = (): number => (random() - 0.5) * 0.1;
+    const spec: CropSpec = { margin: Math.round(random() * 30) / 100, shiftX: jitter(), shiftY: jitter(), tilt: Math.round((random() * 2 - 1) * 10), size: 64, quality: random() < 0.5 ? 50 : 90, cut: false };
+    crops.push({ stem: stemOf(face.subject, spec), subject: face.subject, bytes: await cut(face.bytes, face.width, face.height, face, spec), margin: spec.margin, size: 64, tilt: spec.tilt, quality: spec.quality, cut: false });
+  }
+  return crops;
+}
+
+/** Every face of the six demo photos as the reference pass finds it, with its photo. */
+async function faceBoxes(): Promise<Array<DemoFace & { bytes: Buffer; width: number; height: number }>> {
   const model = await loadModel();
-  const faces: DemoFace[] = [];
-  const enrolment: FaceCrop[] = [];
-  const queries: FaceCrop[] = [];
+  const faces: Array<DemoFace & { bytes: Buffer; width: number; height: number }> = [];
   for (const sample of DEMO_SAMPLES) {
     const bytes = await readFile(join(demoDir, `${sample}.jpg`));
     const { width = 0, height = 0 } = await sharp(bytes).metadata();
     const { faces: found } = await model.analyse(bytes);
-    for (const [i, f] of found.entries()) {
-      const face = { subject: `${sample}-face${i}`, sample, box: f.box };
-      faces.push(face);
-      const add = async (into: FaceCrop[], spec: CropSpec): Promise<void> => {
-        into.push({ stem: stemOf(face.subject, spec), subject: face.subject, bytes: await cut(bytes, width, height, face, spec), margin: spec.margin, size: spec.size, tilt: spec.tilt, quality: spec.quality, cut: spec.cut });
-      };
-      await add(enrolment, { margin: 0.25, shiftX: 0, shiftY: 0, tilt: 0, scale: 1, quality: 90, cut: false });
-      for (const margin of [0, 0.1, 0.2, 0.3]) {
-        for (const size of [undefined, 64, 32]) {
-          const jitter = (): number => (random() - 0.5) * 0.1;
-          await add(queries, {
-            margin, shiftX: jitter(), shiftY: jitter(), tilt: Math.round((random() * 2 - 1) * 10), size,
-            scale: size ? undefined : 0.6 + random() * 0.8, quality: random() < 0.5 ? 50 : 90, cut: false,
-          });
-        }
+    found.forEach((f, i) => faces.push({ subject: `${sample}-face${i}`, sample, box: f.box, bytes, width, height }));
+  }
+  return faces;
+}
+
+/**
+ * Every face of the six demo photos and the crops made of them: 13 queries per face (four margins
+ * × three sizes, plus one cut by the edge).
+ */
+export async function makeFaceCrops(seed = 11): Promise<FaceCropSet> {
+  const random = seeded(seed);
+  const faces: DemoFace[] = [];
+  const enrolment: FaceCrop[] = [];
+  const queries: FaceCrop[] = [];
+  for (const { bytes, width, height, ...face } of await faceBoxes()) {
+    faces.push(face);
+    const add = async (into: FaceCrop[], spec: CropSpec): Promise<void> => {
+      into.push({ stem: stemOf(face.subject, spec), subject: face.subject, bytes: await cut(bytes, width, height, face, spec), margin: spec.margin, size: spec.size, tilt: spec.tilt, quality: spec.quality, cut: spec.cut });
+    };
+    await add(enrolment, { margin: 0.25, shiftX: 0, shiftY: 0, tilt: 0, scale: 1, quality: 90, cut: false });
+    for (const margin of [0, 0.1, 0.2, 0.3]) {
+      for (const size of [undefined, 64, 32]) {
+        const jitter = (): number => (random() - 0.5) * 0.1;
+        await add(queries, {
+          margin, shiftX: jitter(), shiftY: jitter(), tilt: Math.round((random() * 2 - 1) * 10), size,
+          scale: size ? undefined : 0.6 + random() * 0.8, quality: random() < 0.5 ? 50 : 90, cut: false,
+        });
       }
-      // Cut by the frame: the crop centre moved a quarter of the box to one side.
-      const side = random() < 0.5 ? -1 : 1;
-      const horizontal = random() < 0.5;
-      await add(queries, { margin: 0.1, shiftX: horizontal ? side * 0.45 : 0, shiftY: horizontal ? 0 : side * 0.45, tilt: 0, size: 64, quality: 90, cut: true });
     }
+    // Cut by the frame: the crop centre moved a quarter of the box to one side.
+    const side = random() < 0.5 ? -1 : 1;
+    const horizontal = random() < 0.5;
+    await add(queries, { margin: 0.1, shiftX: horizontal ? side * 0.45 : 0, shiftY: horizontal ? 0 : side * 0.45, tilt: 0, size: 64, quality: 90, cut: true });
   }
   return { faces, enrolment, queries };
 }

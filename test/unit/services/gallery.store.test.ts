@@ -45,11 +45,27 @@ describe('given an empty blob store', () => {
   it('when 10 examples are enrolled at once for one subject then all 10 are kept, each with its crop', async () => {
     const { subjects } = await gallery.listSubjects();
     const subject = subjects[0]!;
-    const image = await sampleImage('jpeg', 64);
-    const added = await Promise.all(Array.from({ length: 10 }, (_, i) => gallery.addExamples(subject.id, [{ fileName: `e${i}.jpg`, size: image.length, bytes: image }])));
+    const images = await Promise.all(Array.from({ length: 10 }, (_, i) => sampleImage('jpeg', 64 + i)));
+    const added = await Promise.all(images.map((image, i) => gallery.addExamples(subject.id, [{ fileName: `e${i}.jpg`, size: image.length, bytes: image }])));
     const stored = (await loadGallery(blobs)).subjects.find((s) => s.id === subject.id)!;
     assert.equal(stored.examples.length, 10);
     for (const [example] of added) assert.ok(await blobs.head(blobKeys.galleryExample(example!.id)));
+  });
+
+  it('when one photo is enrolled for one subject by 5 requests at once and then again, then it is kept once and the others answer the same example as a duplicate', async () => {
+    const subject = (await gallery.listSubjects()).subjects[1]!;
+    const image = await sampleImage('jpeg', 90);
+    const file = { fileName: 'same.jpg', size: image.length, bytes: image };
+    const answers = (await Promise.all(Array.from({ length: 5 }, () => gallery.addExamples(subject.id, [file])))).map(([a]) => a!);
+    const again = (await gallery.addExamples(subject.id, [file, file]));
+    const stored = (await loadGallery(blobs)).subjects.find((s) => s.id === subject.id)!;
+    assert.equal(stored.examples.length, 1);
+    const kept = stored.examples[0]!;
+    assert.equal(answers.filter((a) => !a.duplicate).length, 1);
+    for (const a of [...answers, ...again]) assert.equal(a.id, kept.id);
+    assert.deepEqual(again.map((a) => a.duplicate), [true, true]);
+    const crops = await Promise.all(answers.map((a) => blobs.head(blobKeys.galleryExample(a.id))));
+    assert.ok(crops.every(Boolean), 'the kept example has its crop');
   });
 
   it('when the subject is deleted then its example crops are deleted too', async () => {
