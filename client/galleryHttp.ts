@@ -66,6 +66,11 @@ export function httpGalleryTarget(options: ServerOptions): GalleryTarget {
       if (typeof body.id !== 'string') throw new ServerError('POST /v1/gallery/subjects answered without an id');
       return body.id;
     },
+    async deleteSubject(subjectId) {
+      const path = `/v1/gallery/subjects/${encodeURIComponent(subjectId)}`;
+      const response = await call(path, { method: 'DELETE' });
+      if (!response.ok && response.status !== 404) throw new ServerError(`DELETE ${path} answered ${response.status}: ${await messageOf(response)}`);
+    },
     async addPhoto(subjectId, photo) {
       const form = new FormData();
       form.append('file', new Blob([new Uint8Array(photo.bytes)]), photo.fileName);

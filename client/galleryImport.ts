@@ -27,6 +27,8 @@ export interface GalleryTarget {
   listSubjects(): Promise<TargetSubject[]>;
   /** Creates the subject and returns its id. */
   createSubject(name: string): Promise<string>;
+  /** Deletes a subject (one this import created, whose photos were all refused). */
+  deleteSubject(subjectId: string): Promise<void>;
   /** Enrols one photo; throws `PhotoRefused` for a photo the target will not take. */
   addPhoto(subjectId: string, photo: { fileName: string; bytes: Buffer }): Promise<void>;
 }
@@ -48,15 +50,15 @@ export interface ImportReport extends ImportProgress {
 export async function importGallery(plan: ImportPlan, target: GalleryTarget, onProgress: (p: ImportProgress) => void = () => undefined): Promise<ImportReport> {
   const problems: ImportProblem[] = [...plan.problems];
   const progress: ImportProgress = { total: plan.items.length + plan.problems.length, done: plan.problems.length, imported: 0, skipped: 0, failed: plan.problems.length };
-  const subjects = new Map<string, { id: string; photos: Set<string> }>();
+  const subjects = new Map<string, Subject>();
   for (const s of await target.listSubjects()) subjects.set(s.name.toLowerCase(), { id: s.id, photos: new Set(s.photos) });
   onProgress({ ...progress });
 
-  const subjectFor = async (name: string): Promise<{ id: string; photos: Set<string> }> => {
+  const subjectFor = async (name: string): Promise<Subject> => {
     const key = name.toLowerCase();
     let subject = subjects.get(key);
     if (!subject) {
-      subject = { id: await target.createSubject(name), photos: new Set() };
+      subject = { id: await target.createSubject(name), photos: new Set(), created: true };
       subjects.set(key, subject);
     }
     return subject;
@@ -73,12 +75,21 @@ export async function importGallery(plan: ImportPlan, target: GalleryTarget, onP
     }
     onProgress({ ...progress });
   }
+  // A person whose every photo was refused is not left behind as an empty subject.
+  for (const subject of subjects.values()) if (subject.created && subject.photos.size === 0) await target.deleteSubject(subject.id);
   return { ...progress, problems };
+}
+
+interface Subject {
+  id: string;
+  photos: Set<string>;
+  /** Created by this import (and so removed again if none of its photos could be enrolled). */
+  created?: boolean;
 }
 
 async function importOne(
   item: ImportItem,
-  subjectFor: (name: string) => Promise<{ id: string; photos: Set<string> }>,
+  subjectFor: (name: string) => Promise<Subject>,
   target: GalleryTarget,
 ): Promise<'imported' | 'skipped' | ImportProblem> {
   let bytes: Buffer;
@@ -88,7 +99,7 @@ async function importOne(
     return { file: item.file, reason: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  let subject: { id: string; photos: Set<string> };
+  let subject: Subject;
   try {
     subject = await subjectFor(item.name);
   } catch (error) {

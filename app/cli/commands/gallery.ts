@@ -202,6 +202,7 @@ async function dataDirTarget(dataDir: string): Promise<GalleryTarget> {
       return subjects.map((s) => ({ id: s.id, name: s.name, photos: new Set(s.examples.flatMap((e) => (e.sha256 ? [e.sha256] : []))) }));
     },
     createSubject: (name) => gallery.createSubject(name).then((s) => s.id, refusal),
+    deleteSubject: (subjectId) => gallery.deleteSubject(subjectId),
     async addPhoto(subjectId, photo) {
       await gallery.addExamples(subjectId, [{ fileName: photo.fileName, size: photo.bytes.length, bytes: photo.bytes }]).catch(refusal);
     },
