@@ -29,8 +29,9 @@ function client(options: ServerOptions): Fetch {
     try {
       return await fetch(url, { ...init, headers, signal: AbortSignal.timeout(options.timeoutMs ?? 120_000) });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.message : String(error));
-      throw new ServerError(`${init.method ?? 'GET'} ${url.href} failed: ${cause}`);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+      throw new ServerError(`${init.method ?? 'GET'} ${url.href} failed: ${reason}`);
     }
   };
 }

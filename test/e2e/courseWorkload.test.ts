@@ -6,30 +6,16 @@
  * (startFacefleet), its workers as real processes.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { makeCourseCrops, makeFaceCrops } from '../support/faceCrops.ts';
 import { startInProcess, type InProcessFacefleet } from '../support/facefleetInProcess.ts';
-import { repoRoot } from '../support/facefleetProcess.ts';
+import { runFacefleet } from '../support/cli.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
 const dir = makeTempDir('course');
-
-/** Runs `facefleet <args>` as its own process; resolves to its exit code and output. */
-function facefleet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'facefleet.js'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('given a running facefleet and a course-style data set of 22 people (two photos each, one 64×64)', () => {
   let ff: InProcessFacefleet;
@@ -59,20 +45,20 @@ describe('given a running facefleet and a course-style data set of 22 people (tw
   });
 
   it('when the CSV is imported over HTTP, then the 44 photos are enrolled, the 2 bad rows are listed with their reasons and the exit code is 1', async () => {
-    const run = await facefleet(['gallery', 'import', '--csv', csv, '--images', images, '--url', ff.url]);
+    const run = await runFacefleet(['gallery', 'import', '--csv', csv, '--images', images, '--url', ff.url]);
     assert.equal(run.code, 1, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { total: 46, imported: 44, skipped: 0, failed: 2 });
     assert.match(run.stderr, /\] 46\/46 imported 44, skipped 0, failed 2/, 'a progress line');
     assert.match(run.stderr, /blank\.jpg: No face was found/);
     assert.match(run.stderr, /missing_999: no image missing_999 in /);
-    const listed = await facefleet(['gallery', 'list', '--url', ff.url]);
+    const listed = await runFacefleet(['gallery', 'list', '--url', ff.url]);
     assert.equal(listed.code, 0, listed.stderr);
     assert.equal(listed.stdout.trim().split('\n').length, 22);
     assert.match(listed.stdout, /^sample1-face0\s+2 example\(s\)/m);
   });
 
   it('when the same CSV is imported again, then nothing is imported twice', async () => {
-    const run = await facefleet(['gallery', 'import', '--csv', csv, '--images', images, '--url', ff.url, '--quiet']);
+    const run = await runFacefleet(['gallery', 'import', '--csv', csv, '--images', images, '--url', ff.url, '--quiet']);
     assert.deepEqual(JSON.parse(run.stdout), { total: 46, imported: 0, skipped: 44, failed: 2 });
     const gallery = (await (await fetch(`${ff.url}/v1/gallery`)).json()) as { subjects: Array<{ examples: unknown[] }> };
     assert.equal(gallery.subjects.reduce((n, s) => n + s.examples.length, 0), 44);
