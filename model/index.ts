@@ -21,6 +21,7 @@ export type { AnalysedFace, DetectorName, RecognitionResult, RecognizedFace } fr
 export type { Point } from './align.ts';
 export type { Box } from './nms.ts';
 export type { Expressions, ExpressionName } from './expressions.ts';
+export type { AgeGender, Gender } from './ageGender.ts';
 export { EXPRESSION_LABELS } from './expressions.ts';
 export { euclideanDistance } from './descriptor.ts';
 export { decodeImage, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE } from './image.ts';

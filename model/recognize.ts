@@ -2,12 +2,13 @@
  * The per-image pipeline, step for step as face-api's
  * `detectAllFaces(img, options).withFaceLandmarks().withFaceDescriptors().withFaceExpressions()`:
  * detect on the whole image, landmarks on the clipped detection box, descriptor on the dlib
- * alignment rectangle, expressions on the landmarks' box grown by 20%. Then each face is named
+ * alignment rectangle, expressions and age/gender on the landmarks' box grown by 20%. Then each face is named
  * against the gallery.
  */
 import { clipAndFloor, dlibAlignRect, expressionRect, type Point } from './align.ts';
 import { placeOnCanvas } from './canvas.ts';
 import type { Detection } from './detectTiny.ts';
+import { toAgeGender, type AgeGender, type Gender } from './ageGender.ts';
 import { toExpressions, type Expressions } from './expressions.ts';
 import { matchFace, type Gallery } from './gallery.ts';
 import type { RgbImage } from './image.ts';
@@ -26,6 +27,10 @@ export interface AnalysedFace {
   landmarks: Point[];
   descriptor: number[];
   expressions: Expressions;
+  /** Estimated age in years. */
+  age: number;
+  gender: Gender;
+  genderProbability: number;
 }
 
 /** One face in a recognition result. */
@@ -49,7 +54,7 @@ export interface PipelineContext {
 }
 
 /**
- * Detects every face and computes its landmarks, descriptor and expressions. Faces whose crop is
+ * Detects every face and computes its landmarks, descriptor, expressions, age and gender. Faces whose crop is
  * empty (a box wholly outside the image) are dropped, as face-api does. Coordinates are mapped back
  * to the original image size when the image was shrunk on load.
  */
@@ -59,13 +64,15 @@ export async function analyseImage(ctx: PipelineContext, image: RgbImage, detect
 
 /**
  * The pipeline without the expression net (detect, landmarks, descriptor): what the benchmark
- * compares with the reference. `expressions` is left out of each face.
+ * compares with the reference. `expressions`, age and gender are left out of each face.
  */
-export async function describeImage(ctx: PipelineContext, image: RgbImage, detector: DetectorName): Promise<Omit<AnalysedFace, 'expressions'>[]> {
+export async function describeImage(ctx: PipelineContext, image: RgbImage, detector: DetectorName): Promise<Omit<AnalysedFace, Attribute>[]> {
   return runPipeline(ctx, image, detector, false);
 }
 
-type PipelineFace = Omit<AnalysedFace, 'expressions'> & { expressions?: Expressions };
+/** What the face crop of the expression net also gives: expressions, age and gender. */
+type Attribute = 'expressions' | keyof AgeGender;
+type PipelineFace = Omit<AnalysedFace, Attribute> & Partial<Pick<AnalysedFace, Attribute>>;
 
 async function runPipeline(ctx: PipelineContext, image: RgbImage, detector: DetectorName, withExpressions: boolean): Promise<PipelineFace[]> {
   const { detections, reference } = await detectAtScales(ctx.sessions, image, detector);
@@ -137,11 +144,12 @@ async function analyseFace(
   if (!alignCrop || !expressionCrop) return undefined;
   const alignInput = cropPadCentred(image, alignCrop);
   const descriptorOut = await runSquare(ctx.sessions.face_recognition, alignInput.data, alignInput.size);
-  let expressions: Expressions | undefined;
+  let attributes: Pick<AnalysedFace, Attribute> | undefined;
   if (withExpressions) {
     const expressionInput = cropPadCentred(image, expressionCrop);
     const expressionOut = await runSquare(ctx.sessions.face_expression, expressionInput.data, expressionInput.size);
-    expressions = toExpressions(required(expressionOut, 'expressions'));
+    const ageGenderOut = await runSquare(ctx.sessions.age_gender, expressionInput.data, expressionInput.size);
+    attributes = { expressions: toExpressions(required(expressionOut, 'expressions')), ...toAgeGender(required(ageGenderOut, 'age'), required(ageGenderOut, 'gender')) };
   }
 
   return {
@@ -149,7 +157,7 @@ async function analyseFace(
     score: detection.score,
     landmarks: points,
     descriptor: Array.from(required(descriptorOut, 'descriptor')),
-    ...(expressions ? { expressions } : {}),
+    ...attributes,
   };
 }
 

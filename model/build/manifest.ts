@@ -11,7 +11,7 @@
  */
 export const NET_NAMES = [
   'tiny_face_detector', 'tiny_face_detector_96', 'tiny_face_detector_160',
-  'ssd_mobilenetv1', 'face_landmark_68', 'face_expression', 'face_recognition',
+  'ssd_mobilenetv1', 'face_landmark_68', 'face_expression', 'face_recognition', 'age_gender',
 ] as const;
 export type NetName = (typeof NET_NAMES)[number];
 

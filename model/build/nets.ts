@@ -2,6 +2,7 @@
  * What the build makes: for each net, the face-api weights it reads, the builder, and the
  * input/output contract recorded in the manifest.
  */
+import { buildAgeGender } from './ageGender.ts';
 import { buildFaceExpression } from './faceExpression.ts';
 import { faceFeatureInput } from './faceFeatureExtractor.ts';
 import { buildFaceLandmark68 } from './faceLandmark68.ts';
@@ -27,6 +28,7 @@ export const RECIPES: readonly NetRecipe[] = [
   { name: 'face_recognition', weightsModel: 'face_recognition_model', build: buildFaceRecognition, padding: 'centre', spec: faceRecognitionInput, outputs: [{ name: 'descriptor', shape: [1, 128] }] },
   { name: 'face_landmark_68', weightsModel: 'face_landmark_68_model', build: buildFaceLandmark68, padding: 'centre', spec: faceFeatureInput, outputs: [{ name: 'landmarks', shape: [1, 136] }] },
   { name: 'face_expression', weightsModel: 'face_expression_model', build: buildFaceExpression, padding: 'centre', spec: faceFeatureInput, outputs: [{ name: 'expressions', shape: [1, 7] }] },
+  { name: 'age_gender', weightsModel: 'age_gender_model', build: buildAgeGender, padding: 'centre', spec: faceFeatureInput, outputs: [{ name: 'age', shape: [1, 1] }, { name: 'gender', shape: [1, 2] }] },
   { name: 'tiny_face_detector', weightsModel: 'tiny_face_detector_model', build: buildTinyFaceDetector, padding: 'bottom-right', spec: tinyFaceDetectorInput, outputs: [{ name: 'grid', shape: [1, 25, 13, 13] }] },
   tinyAt(96),
   tinyAt(160),

@@ -30,7 +30,7 @@ let loading: Promise<Reference> | undefined;
 /**
  * Loads face-api once per process (memoised; later calls return the same promise): sets the wasm
  * backend from the local tfjs-backend-wasm binaries and loads the SSD, tiny detector, 68-point
- * landmark, recognition and expression nets from disk.
+ * landmark, recognition, expression and age/gender nets from disk.
  */
 export function loadReference(): Promise<Reference> {
   loading ??= load();
@@ -53,6 +53,7 @@ async function load(): Promise<Reference> {
     faceapi.nets.faceLandmark68Net.loadFromDisk(faceApiModelDir),
     faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModelDir),
     faceapi.nets.faceExpressionNet.loadFromDisk(faceApiModelDir),
+    faceapi.nets.ageGenderNet.loadFromDisk(faceApiModelDir),
   ]);
   return { faceapi, tf, modelDir: faceApiModelDir };
 }

@@ -11,7 +11,8 @@ const usage = `Usage: facefleet recognize <image or folder...> [--files list|-] 
 
 Detects, describes and names every face in each image (JPEG, PNG or WebP) and prints one JSON
 object per image: { file, width, height, label, faces: [{ box, score, label, distance,
-expressions, landmarks, descriptor }] }. "label" is the largest face's name, "unknown" or "no-face".
+expressions, age, gender, genderProbability, landmarks, descriptor }] }. "label" is the largest
+face's name, "unknown" or "no-face".
 A folder stands for its .jpg, .jpeg, .png and .webp files (not its subfolders), by name.
 
 Options:

@@ -64,7 +64,7 @@ describe('given the built models', () => {
     assert.equal(manifest.builtFrom.package, '@vladmandic/face-api');
     assert.ok(Object.keys(manifest.builtFrom.weightsSha256).some((f) => f.endsWith('.bin')));
     assert.deepEqual(Object.keys(manifest.nets).sort(), [...NET_NAMES].sort());
-    const expected = { face_recognition: [150, 'centre'], face_landmark_68: [112, 'centre'], face_expression: [112, 'centre'], tiny_face_detector: [416, 'bottom-right'], tiny_face_detector_96: [96, 'bottom-right'], tiny_face_detector_160: [160, 'bottom-right'], ssd_mobilenetv1: [512, 'bottom-right'] } as const;
+    const expected = { face_recognition: [150, 'centre'], face_landmark_68: [112, 'centre'], face_expression: [112, 'centre'], age_gender: [112, 'centre'], tiny_face_detector: [416, 'bottom-right'], tiny_face_detector_96: [96, 'bottom-right'], tiny_face_detector_160: [160, 'bottom-right'], ssd_mobilenetv1: [512, 'bottom-right'] } as const;
     for (const name of NET_NAMES) {
       const net = manifest.nets[name];
       assert.equal(net.file, `${name}.onnx`);

@@ -95,6 +95,28 @@ describe('given a face crop of a demo photo', () => {
   }
 });
 
+describe('given a face crop of a demo photo for the age and gender net', () => {
+  for (const size of [112, 240, 97]) {
+    it(`when age_gender runs on a ${size}² crop then age and the gender probabilities match face-api within ${TOLERANCE}`, async () => {
+      const image = await region(502 - Math.floor(size / 2), 475 - Math.floor(size / 2), size);
+      const out = await runOnnx('age_gender', image, size);
+      assert.deepEqual(out.age?.dims, [1, 1]);
+      assert.deepEqual(out.gender?.dims, [1, 2]);
+      const net = ref.faceapi.nets.ageGenderNet as unknown as { forward(x: unknown): Promise<{ age: Tensorish; gender: Tensorish }> };
+      const x = ref.tf.tensor4d(image, [1, size, size, 3]);
+      const theirs = await net.forward(await ref.faceapi.toNetInput(x as never));
+      const [refAge, refGender] = [Float32Array.from(theirs.age.dataSync()), Float32Array.from(theirs.gender.dataSync())];
+      theirs.age.dispose();
+      theirs.gender.dispose();
+      x.dispose();
+      const ageDiff = maxDiff(out.age!.data as Float32Array, refAge);
+      const genderDiff = maxDiff(out.gender!.data as Float32Array, refGender);
+      console.log(`# age_gender ${size}²: age ${refAge[0]!.toFixed(2)} max |diff| ${ageDiff.toExponential(2)}, gender max |diff| ${genderDiff.toExponential(2)}`);
+      assert.ok(ageDiff <= TOLERANCE && genderDiff <= TOLERANCE, `age ${ageDiff}, gender ${genderDiff}`);
+    });
+  }
+});
+
 describe('given a bottom-right-padded square of a demo photo', () => {
   for (const size of [416, 700, 300]) {
     it(`when tiny_face_detector runs on ${size}² then the raw head [1,25,13,13] matches face-api's within ${TOLERANCE}`, async () => {

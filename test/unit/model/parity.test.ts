@@ -46,7 +46,8 @@ function pair(ours: AnalysedFace[], theirs: ReferenceFace[]): { ours: AnalysedFa
 
 for (const detector of ['ssd', 'tiny'] as DetectorName[]) {
   describe(`given the six demo photos and the ${detector} detector`, () => {
-    it('when both pipelines run on the same decoded tensor, then the same faces, boxes IoU ≥ 0.95, descriptors within 0.03, same top expression', async (t) => {
+    it('when both pipelines run on the same decoded tensor, then the same faces, boxes IoU ≥ 0.95, descriptors within 0.03, same top expression, age within 0.01 year, same gender', async (t) => {
+      let worstAge = 0;
       let worstIou = 1;
       let worstDistance = 0;
       let worstLandmark = 0;
@@ -65,9 +66,12 @@ for (const detector of ['ssd', 'tiny'] as DetectorName[]) {
           assert.ok(p.iou >= 0.95, `${name}: box IoU ${p.iou.toFixed(4)}`);
           assert.ok(distance <= 0.03, `${name}: descriptor distance ${distance.toFixed(4)}`);
           assert.equal(topExpression(p.ours.expressions), topExpression(p.theirs.expressions as Expressions), `${name}: top expression`);
+          worstAge = Math.max(worstAge, Math.abs(p.ours.age - p.theirs.age), Math.abs(p.ours.genderProbability - p.theirs.genderProbability));
+          assert.ok(Math.abs(p.ours.age - p.theirs.age) <= 0.01, `${name}: age ${p.ours.age} vs ${p.theirs.age}`);
+          assert.equal(p.ours.gender, p.theirs.gender, `${name}: gender`);
         }
       }
-      const line = `${detector}: ${faces} faces, worst box IoU 1 - ${(1 - worstIou).toExponential(1)}, worst descriptor distance ${worstDistance.toExponential(2)}, worst landmark offset ${worstLandmark.toExponential(1)} px`;
+      const line = `${detector}: ${faces} faces, worst box IoU 1 - ${(1 - worstIou).toExponential(1)}, worst descriptor distance ${worstDistance.toExponential(2)}, worst landmark offset ${worstLandmark.toExponential(1)} px, worst age / gender probability difference ${worstAge.toExponential(1)}`;
       t.diagnostic(line);
     });
   });

@@ -12,6 +12,9 @@ export interface ReferenceFace {
   landmarks: { x: number; y: number }[];
   descriptor: number[];
   expressions: Record<string, number>;
+  age: number;
+  gender: string;
+  genderProbability: number;
 }
 
 export { loadReference, type Reference };
@@ -21,7 +24,7 @@ export function referenceOptions(ref: Reference, detector: DetectorName): unknow
   return detector === 'ssd' ? new ref.faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 100 }) : new ref.faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
 }
 
-/** `detectAllFaces(t).withFaceLandmarks().withFaceDescriptors().withFaceExpressions()` on `image`. */
+/** `detectAllFaces(t).withFaceLandmarks().withFaceDescriptors().withFaceExpressions().withAgeAndGender()` on `image`. */
 export async function referenceFaces(ref: Reference, image: RgbImage, detector: DetectorName): Promise<ReferenceFace[]> {
   const { faceapi, tf } = ref;
   const tensor = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
@@ -30,13 +33,17 @@ export async function referenceFaces(ref: Reference, image: RgbImage, detector: 
       .detectAllFaces(tensor as never, referenceOptions(ref, detector) as never)
       .withFaceLandmarks()
       .withFaceDescriptors()
-      .withFaceExpressions();
+      .withFaceExpressions()
+      .withAgeAndGender();
     return results.map((r) => ({
       box: { x: r.detection.box.x, y: r.detection.box.y, width: r.detection.box.width, height: r.detection.box.height },
       score: r.detection.score,
       landmarks: r.landmarks.positions.map((p) => ({ x: p.x, y: p.y })),
       descriptor: Array.from(r.descriptor),
       expressions: { ...r.expressions } as Record<string, number>,
+      age: r.age,
+      gender: r.gender,
+      genderProbability: r.genderProbability,
     }));
   } finally {
     tensor.dispose();

@@ -7,7 +7,7 @@ import { h } from './dom.js';
 
 /**
  * @typedef {{ x: number, y: number, width: number, height: number }} Box
- * @typedef {{ box: Box, score?: number, label?: string, distance?: number, expressions?: Record<string, number> }} Face
+ * @typedef {{ box: Box, score?: number, label?: string, distance?: number, expressions?: Record<string, number>, age?: number, gender?: string, genderProbability?: number }} Face
  * @typedef {{ width: number, height: number, faces: Face[] }} Result
  */
 
@@ -69,6 +69,17 @@ export function faceLayer(result) {
 }
 
 /**
+ * "about 24 · female 97%", or null when the result has no age and gender (older results).
+ * @param {Face} face
+ * @returns {HTMLElement | null}
+ */
+function ageAndGender(face) {
+  if (typeof face.age !== 'number' || typeof face.gender !== 'string') return null;
+  const probability = typeof face.genderProbability === 'number' ? ` ${Math.round(face.genderProbability * 100)}%` : '';
+  return h('span', { class: 'muted' }, `· about ${Math.round(face.age)} · ${face.gender}${probability}`);
+}
+
+/**
  * The faces as a list in words, beside the photo (what a screen reader reads).
  * @param {Result} result
  * @returns {HTMLElement}
@@ -91,6 +102,8 @@ export function faceList(result) {
         h('span', { class: 'muted' }, `distance ${faceDistance(face)}`),
         ' ',
         expression ? h('span', {}, `· ${expression.name} ${Math.round(expression.p * 100)}%`) : null,
+        ' ',
+        ageAndGender(face),
       );
     }),
   );
