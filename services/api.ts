@@ -21,7 +21,7 @@ export type { ClassicAnswer, History, JobDetail, JobView, ListInput, SubmittedJo
 export type { FaceModelLike, SubjectView, ExampleView } from './gallery/index.ts';
 export type { InstanceView } from './instances/instances.ts';
 export type { Health } from './health/health.ts';
-export { checkFileCount, DEFAULT_UPLOAD_LIMITS, safeFileName, sniffImageType } from './uploads/uploads.ts';
+export { checkFileCount, DEFAULT_UPLOAD_LIMITS, safeFileName } from './uploads/uploads.ts';
 export type { UploadFile, UploadLimits } from './uploads/uploads.ts';
 
 export interface ApiDeps {
