@@ -192,9 +192,11 @@ async function dataDirGallery(dataDir: string) {
 /** The data dir as an import target: the same use cases the server runs, called in-process. */
 async function dataDirTarget(dataDir: string): Promise<GalleryTarget> {
   const gallery = await dataDirGallery(dataDir);
+  // A refusal is what the server would answer with a 4xx: the same code→status table.
+  const [{ isServiceError }, { statusOf }] = await Promise.all([import('../../../services/errors.ts'), import('../../../web/errors.ts')]);
   const refusal = (error: unknown): never => {
-    const status = (error as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) throw new PhotoRefused(error instanceof Error ? error.message : String(error));
+    const status = isServiceError(error) ? statusOf(error) : undefined;
+    if (status !== undefined && status >= 400 && status < 500) throw new PhotoRefused(error instanceof Error ? error.message : String(error));
     throw error;
   };
   return {
