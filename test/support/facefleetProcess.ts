@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { createApiClient, type FileUpload, type Instance, type Job } from '../../client/api.ts';
+import type { EventStore } from '../../adapters/ports.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(repoRoot, 'bin', 'facefleet.js');
@@ -226,30 +227,49 @@ export function watchFleet(url: string, everyMs = 250) {
 
 // ───────────────────────────── Stored streams ─────────────────────────────
 
-/** Every stored read model row of a kind equals the fold of its stream; resolves to the rows checked. */
+/** Every stored read model row of a kind equals the fold of its stream, in a data dir; resolves to the rows checked. */
 export async function readModelsMatchReplay(dataDir: string, kind: 'job' | 'instance'): Promise<{ checked: number; mismatches: string[] }> {
   const { openSqliteEventStore } = await import('../../adapters/embedded/sqliteEventStore.ts');
-  const { fold, toReadModel } = await import('../../machines/index.ts');
   const store = openSqliteEventStore({ file: join(dataDir, 'facefleet.db'), readonly: true });
-  const mismatches: string[] = [];
-  let checked = 0;
   try {
-    let cursor: string | undefined;
-    do {
-      const page = await store.list({ kind, limit: 500, ...(cursor ? { cursor } : {}) });
-      for (const row of page.items) {
-        checked += 1;
-        const replayed = toReadModel(row.stream, fold(row.stream, await store.read(row.stream)));
-        const a = { state: row.state, seq: row.seq, context: row.context };
-        const b = { state: replayed.state, seq: replayed.seq, context: replayed.context };
-        if (!isDeepStrictEqual(a, b)) mismatches.push(`${row.stream}: stored ${JSON.stringify(a)} ≠ replayed ${JSON.stringify(b)}`);
-      }
-      cursor = page.next;
-    } while (cursor);
+    return await storeReadModelsMatchReplay(store, kind);
   } finally {
     await store.close();
   }
+}
+
+/** Every stored read model row of a kind equals the fold of its stream, in any event store. */
+export async function storeReadModelsMatchReplay(store: EventStore, kind: 'job' | 'instance'): Promise<{ checked: number; mismatches: string[] }> {
+  const { fold, toReadModel } = await import('../../machines/index.ts');
+  const mismatches: string[] = [];
+  let checked = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ kind, limit: 500, ...(cursor ? { cursor } : {}) });
+    for (const listed of page.items) {
+      // A list may read an index that lags (DynamoDB); the row itself is read consistently.
+      const row = (await store.get(kind, listed.id)) ?? listed;
+      checked += 1;
+      const replayed = toReadModel(row.stream, fold(row.stream, await store.read(row.stream)));
+      const a = { state: row.state, seq: row.seq, context: row.context };
+      const b = { state: replayed.state, seq: replayed.seq, context: replayed.context };
+      if (!isDeepStrictEqual(a, b)) mismatches.push(`${row.stream}: stored ${JSON.stringify(a)} ≠ replayed ${JSON.stringify(b)}`);
+    }
+    cursor = page.next;
+  } while (cursor);
   return { checked, mismatches };
+}
+
+/** Polls until every job of `ids` is done; resolves to the jobs. */
+export function allJobsDone(url: string, ids: string[], timeoutMs: number): Promise<Job[]> {
+  return eventually(
+    `${ids.length} jobs to be done`,
+    async () => {
+      const jobs = await Promise.all(ids.map((id) => getJob(url, id)));
+      return jobs.every((j) => j.state === 'done') ? jobs : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** The event types of one stream, read from the data dir. */
