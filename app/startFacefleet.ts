@@ -124,6 +124,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     services,
     stop() {
       stopping ??= (async () => {
+        services.beginStopping(); // /readyz answers 503 from here on
         unsubscribe();
         await supervisor.stop();
         await closeServer(server);

@@ -1,33 +1,29 @@
 /**
- * The closed set of domain errors. Each has a stable `code` and the HTTP status the web edge
- * answers with; messages are one sentence a user can act on. Lives in machines/ because every
+ * The closed set of domain errors. Each has a stable `code` (web/errors.ts maps codes to HTTP
+ * statuses); messages are one sentence a user can act on. Lives in machines/ because every
  * other folder may import machines/ (it imports nothing of ours).
  */
 export abstract class FacefleetError extends Error {
   abstract readonly code: string;
-  abstract readonly status: number;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
 }
 
-/** The client sent something we refuse (400). */
+/** The client sent something we refuse. */
 export class ValidationError extends FacefleetError {
   readonly code = 'validation';
-  readonly status = 400;
 }
 
-/** The thing asked for does not exist (404). */
+/** The thing asked for does not exist. */
 export class NotFoundError extends FacefleetError {
   readonly code = 'not-found';
-  readonly status = 404;
 }
 
-/** The machine refuses the proposed event from the stream's current state (409). Nothing was written. */
+/** The machine refuses the proposed event from the stream's current state. Nothing was written. */
 export class IllegalTransitionError extends FacefleetError {
   readonly code = 'illegal-transition';
-  readonly status = 409;
   constructor(
     readonly stream: string,
     readonly state: string,
@@ -37,10 +33,9 @@ export class IllegalTransitionError extends FacefleetError {
   }
 }
 
-/** Someone else appended to the stream first: re-read and judge again (409). */
+/** Someone else appended to the stream first: re-read and judge again. */
 export class VersionConflictError extends FacefleetError {
   readonly code = 'version-conflict';
-  readonly status = 409;
   constructor(
     readonly stream: string,
     readonly expectedSeq: number,
@@ -53,7 +48,6 @@ export class VersionConflictError extends FacefleetError {
 /** A stored history that the machine cannot fold (unknown type, refused event, invalid data). */
 export class CorruptHistoryError extends FacefleetError {
   readonly code = 'corrupt-history';
-  readonly status = 500;
   constructor(
     readonly stream: string,
     readonly seq: number,

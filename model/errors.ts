@@ -1,13 +1,12 @@
 /**
- * The model's closed set of input errors. Each has a stable `code` and an HTTP-ish `status`, so the
- * worker can fail a job with a clear reason and the web edge can answer with a 4xx.
+ * The model's closed set of input errors. Each has a stable `code`, so the worker can fail a job
+ * with a clear reason and the web edge can answer with a 4xx (its code→status table).
  */
 
 /** The bytes are not an image we accept (empty, truncated, not JPEG/PNG/WebP, corrupt). */
 export class InvalidImage extends Error {
   override name = 'InvalidImage';
   readonly code = 'invalid-image' as const;
-  readonly status = 400 as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -17,7 +16,6 @@ export class InvalidImage extends Error {
 export class ImageTooLarge extends Error {
   override name = 'ImageTooLarge';
   readonly code = 'image-too-large' as const;
-  readonly status = 413 as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -27,7 +25,6 @@ export class ImageTooLarge extends Error {
 export class NoFaceFound extends Error {
   override name = 'NoFaceFound';
   readonly code = 'no-face' as const;
-  readonly status = 422 as const;
   constructor(message = 'No face was found in the image.') {
     super(message);
   }

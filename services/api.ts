@@ -7,7 +7,7 @@ import type { Blobs, EventStore, Queue } from '../adapters/ports.ts';
 import type { ReadModelRow } from '../machines/index.ts';
 import { createChangeFeed, type ChangeFeed } from './streams/changeFeed.ts';
 import type { Clock } from './clock.ts';
-import { checkHealth, type Health } from './health/health.ts';
+import { checkHealth, checkReadiness, type Health, type Readiness } from './health/health.ts';
 import { createGalleryService, type FaceModelLike, type GalleryService } from './gallery/index.ts';
 import { createInstanceService, instanceView, type InstanceService } from './instances/instances.ts';
 import { createJobService, jobView, type Detector, type JobService } from './jobs/index.ts';
@@ -20,8 +20,8 @@ export { parseDetector } from './jobs/index.ts';
 export type { ClassicAnswer, History, JobDetail, JobView, ListInput, SubmittedJob } from './jobs/index.ts';
 export type { FaceModelLike, SubjectView, ExampleView } from './gallery/index.ts';
 export type { InstanceView } from './instances/instances.ts';
-export type { Health } from './health/health.ts';
-export { checkFileCount, DEFAULT_UPLOAD_LIMITS, safeFileName, sniffImageType } from './uploads/uploads.ts';
+export type { Health, Readiness } from './health/health.ts';
+export { checkFileCount, DEFAULT_UPLOAD_LIMITS, safeFileName } from './uploads/uploads.ts';
 export type { UploadFile, UploadLimits } from './uploads/uploads.ts';
 
 export interface ApiDeps {
@@ -65,10 +65,14 @@ export interface ApiServices {
   feed: ChangeFeed;
   /** Whether the store, the request queue and the blobs answer (one cheap call each). */
   health(): Promise<Health>;
+  /** Whether a load balancer should send traffic here: healthy and not stopping. */
+  readiness(): Promise<Readiness>;
+  /** Marks the process as stopping: readiness answers not ready from now on. Idempotent. */
+  beginStopping(): void;
   /** Subscribes to every job and instance change in client shape; returns the unsubscribe function. */
   onChange(listener: (change: ChangeEvent) => void): () => void;
   limits: UploadLimits;
-  /** Stops the change feed (does not close the ports: the caller owns them). */
+  /** Stops the change feed and marks the process as stopping (does not close the ports: the caller owns them). */
   close(): Promise<void>;
 }
 
@@ -96,6 +100,8 @@ export function createApiServices(deps: ApiDeps): ApiServices {
     ...(deps.loadModel ? { loadModel: deps.loadModel } : {}),
   });
   const instances = createInstanceService({ store: deps.store });
+  const probes = { store: deps.store, requests: deps.requests, blobs: deps.blobs, onWarning };
+  let stopping = false;
 
   return {
     jobs,
@@ -112,11 +118,18 @@ export function createApiServices(deps: ApiDeps): ApiServices {
       return { jobs: jobCounts, instances: instanceCounts };
     },
     feed,
-    health: () => checkHealth({ store: deps.store, requests: deps.requests, blobs: deps.blobs, onWarning }),
+    health: () => checkHealth(probes),
+    readiness: () => checkReadiness({ ...probes, stopping: () => stopping }),
+    beginStopping() {
+      stopping = true;
+    },
     onChange(listener) {
       return feed.subscribe((row) => listener(toChange(row)));
     },
     limits,
-    close: () => feed.close(),
+    close() {
+      stopping = true;
+      return feed.close();
+    },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The API key. When one is configured, every write (any method but GET/HEAD/OPTIONS) and every read
- * under `/v1` needs it; `GET /healthz` and the static pages stay open. A client sends it as
+ * under `/v1` needs it; `GET /healthz`, `GET /readyz` and the static pages stay open. A client sends it as
  * `x-api-key: <key>` or `Authorization: Bearer <key>`. A page cannot put a header on an EventSource
  * or an <img>, so it trades the key once for a session cookie: `POST /v1/session` with the key in a
  * header sets `facefleet_session` (HttpOnly, SameSite=Strict, 12 h), which is accepted like the key.

@@ -1,12 +1,13 @@
 /**
  * The first middleware: every error becomes `{ error: { code, message } }`. The services' closed
- * error set (services/errors.ts) is mapped by type: a client's mistake (4xx) is answered with its
- * status, code and message, and so is an error that says it may be shown (the 504 of a wait); Koa's
- * own HTTP errors (ctx.throw, body parsing) with their status and safe message; anything else is a
- * 500 with a fixed message, logged here and never echoed (no stack, no path).
+ * error set (services/errors.ts) is mapped by type, then by its code in one table to an HTTP status
+ * (the one place statuses are decided): a client's mistake (4xx) is answered with its status, code
+ * and message, and so is the 504 of a wait (the server's, yet safe to show); Koa's own HTTP errors
+ * (ctx.throw, body parsing) with their status and safe message; anything else is a 500 with a fixed
+ * message, logged here and never echoed (no stack, no path).
  */
 import Koa, { type Context, type Middleware } from 'koa';
-import { isServiceError, isShown } from '../services/api.ts';
+import { isServiceError, type ServiceError } from '../services/api.ts';
 
 export type ErrorLogger = (error: unknown, ctx: Context) => void;
 
@@ -35,6 +36,30 @@ const messageByStatus: Record<number, string> = {
   501: 'This method is not implemented.',
 };
 
+/** The HTTP status of every code of the closed error set; the compiler keeps it complete. */
+export const statusByCode: Record<ServiceError['code'], number> = {
+  validation: 400,
+  'invalid-image': 400,
+  'not-found': 404,
+  'illegal-transition': 409,
+  'version-conflict': 409,
+  'payload-too-large': 413,
+  'image-too-large': 413,
+  'unsupported-media-type': 415,
+  'no-face': 422,
+  'job-failed': 422,
+  timeout: 504,
+  'corrupt-history': 500,
+};
+
+/** Server-side statuses whose message is still safe to show: a wait that timed out says so. */
+const shownServerStatuses = new Set([504]);
+
+/** The HTTP status of an error of the closed set. */
+export function statusOf(error: ServiceError): number {
+  return statusByCode[error.code];
+}
+
 interface Shown {
   status: number;
   code: string;
@@ -43,7 +68,11 @@ interface Shown {
 
 /** What the client is told about an error; undefined when it must be a plain 500. */
 export function describeError(error: unknown): Shown | undefined {
-  if (isServiceError(error)) return isShown(error) ? { status: error.status, code: error.code, message: error.message } : undefined;
+  if (isServiceError(error)) {
+    const status = statusOf(error);
+    const shown = (status >= 400 && status <= 499) || shownServerStatuses.has(status);
+    return shown ? { status, code: error.code, message: error.message } : undefined;
+  }
   // Koa's own http-errors (ctx.throw, body parsers): a status and a safe message, no domain code.
   if (error instanceof Koa.HttpError && error.expose && error.status >= 400 && error.status <= 499) {
     return { status: error.status, code: codeByStatus[error.status] ?? 'bad-request', message: error.message };

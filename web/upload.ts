@@ -4,17 +4,19 @@
  *    beyond `maxFiles`, or a body over `maxBytes` is refused without writing it;
  *  - every temp file this request wrote is removed when the handler finishes, whether it succeeded
  *    or threw (each write stream is closed first, so no late open can leave a file behind).
- * The route's handler runs inside `withUpload` and gets the files as `UploadFile`s.
+ * The route's handler runs inside `withUpload` and gets the files as `UploadFile`s. Only the stream
+ * is limited here: what a file holds (type, wholeness, pixels) is the service's check, by the
+ * model's image rules (model/imageCheck.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Context } from 'koa';
 import { koaBody } from 'koa-body';
 import { discardBody } from './security.ts';
-import { checkFileCount, PayloadTooLargeError, safeFileName, sniffImageType, UnsupportedMediaTypeError, ValidationError, type UploadFile } from '../services/api.ts';
+import { checkFileCount, PayloadTooLargeError, safeFileName, UnsupportedMediaTypeError, ValidationError, type UploadFile } from '../services/api.ts';
 
 export interface UploadSpec {
   /** The accepted file fields; the first is the one error messages name. */
@@ -164,7 +166,6 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
   // Jobs answer in the order the files were sent, not the order they finished uploading.
   for (const { file } of sent.sort((a, b) => a.order - b.order)) files.push(file);
   if (files.length === 0) throw new ValidationError(`Send the image as a file in ${fieldHint(spec)}.`);
-  for (const file of files) await checkComplete(file);
   const values: Record<string, string> = {};
   const body = ctx.request.body;
   if (body && typeof body === 'object' && !Array.isArray(body)) {
@@ -174,88 +175,6 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
     }
   }
   return { files, field, values };
-}
-
-/** A window onto a file, so walking many small chunk headers does not read the disk each time. */
-class FileWindow {
-  private start = 0;
-  private bytes = Buffer.alloc(0);
-  constructor(
-    private readonly handle: FileHandle,
-    readonly size: number,
-  ) {}
-
-  /** `n` bytes at `at`, or fewer at the end of the file. */
-  async read(at: number, n: number): Promise<Buffer> {
-    if (at < this.start || at + n > this.start + this.bytes.length) {
-      const buffer = Buffer.alloc(Math.max(n, 64 * 1024));
-      const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, at);
-      this.start = at;
-      this.bytes = buffer.subarray(0, bytesRead);
-    }
-    return this.bytes.subarray(at - this.start, at - this.start + n);
-  }
-}
-
-/**
- * Whether a JPEG, PNG or WebP file is whole: the JPEG's segments lead to image data that reaches an
- * end-of-image marker, the PNG's chunks reach IEND, the WebP holds the size its RIFF header declares.
- * Data after the end (camera trailers) is fine. Only the structure is read, nothing is decoded;
- * anything else is 'unknown' and left to the content check.
- */
-async function wholeness(window: FileWindow): Promise<'whole' | 'truncated' | 'unknown'> {
-  const head = await window.read(0, 12);
-  const type = sniffImageType(head);
-  if (type === 'image/jpeg') {
-    let at = 2;
-    for (let segments = 0; segments < 10_000; segments++) {
-      const marker = await window.read(at, 4);
-      if (marker.length < 2) return 'truncated';
-      if (marker[0] !== 0xff) return 'unknown';
-      const type = marker[1] ?? 0;
-      if (type === 0xff) at += 1; // fill byte
-      else if (type === 0x01 || (type >= 0xd0 && type <= 0xd7)) at += 2;
-      else if (type === 0xd9) return 'whole';
-      else if (marker.length < 4) return 'truncated';
-      else if (type === 0xda) {
-        for (let from = at + 2; from < window.size; from += 64 * 1024 - 1) {
-          if ((await window.read(from, 64 * 1024)).indexOf(Buffer.from([0xff, 0xd9])) >= 0) return 'whole';
-        }
-        return 'truncated';
-      } else at += 2 + marker.readUInt16BE(2);
-      if (at >= window.size) return 'truncated';
-    }
-    return 'unknown';
-  }
-  if (type === 'image/png') {
-    let at = 8;
-    for (let chunks = 0; chunks < 2_000_000; chunks++) {
-      const chunk = await window.read(at, 8);
-      if (chunk.length < 8) return 'truncated';
-      const end = at + 12 + chunk.readUInt32BE(0);
-      if (end > window.size) return 'truncated';
-      if (chunk.toString('latin1', 4, 8) === 'IEND') return 'whole';
-      at = end;
-    }
-    return 'unknown';
-  }
-  if (type === 'image/webp') {
-    return window.size >= 8 + head.readUInt32LE(4) ? 'whole' : 'truncated';
-  }
-  return 'unknown';
-}
-
-/** Refuses (400) an image that arrived cut short, before anything is stored or queued for it. */
-async function checkComplete(file: UploadFile): Promise<void> {
-  if (!file.path || file.size === 0) return;
-  const handle = await open(file.path, 'r');
-  try {
-    if ((await wholeness(new FileWindow(handle, file.size))) === 'truncated') {
-      throw new ValidationError(`The file ${JSON.stringify(file.fileName)} is not a readable image: its data ends early (a truncated upload?).`);
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 /** formidable's errors (numeric codes) as our 4xx errors. */

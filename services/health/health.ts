@@ -2,7 +2,8 @@
  * Whether the ports this process depends on answer: one cheap call each — a read model lookup of a
  * key that does not exist (store), the request queue's depth (queue), a head of a key that does not
  * exist (blobs) — run together, each bounded by a timeout. What failed is named, never why (the
- * reason is logged, not shown: it may hold hosts or paths).
+ * reason is logged, not shown: it may hold hosts or paths). Readiness is health plus "not stopping":
+ * what a load balancer asks before it sends this process traffic.
  */
 import type { Blobs, EventStore, Queue } from '../../adapters/ports.ts';
 
@@ -53,4 +54,22 @@ export async function checkHealth(deps: HealthDeps): Promise<Health> {
   ]);
   const checks = Object.fromEntries(results) as Health['checks'];
   return { ok: results.every(([, r]) => r.ok), checks };
+}
+
+export interface Readiness {
+  /** True when the process takes traffic: not stopping, and every check answered. */
+  ready: boolean;
+  /** True once the process has begun to stop (it answers what it has, but takes nothing new). */
+  stopping: boolean;
+  /** The health checks; absent while stopping (nothing is asked of the ports then). */
+  checks?: Health['checks'];
+}
+
+/** Readiness from the stopping flag and, when not stopping, the health checks; never throws. */
+export async function checkReadiness(deps: HealthDeps & { stopping: () => boolean }): Promise<Readiness> {
+  if (deps.stopping()) return { ready: false, stopping: true };
+  const health = await checkHealth(deps);
+  // Stopping may have begun while the checks ran.
+  const stopping = deps.stopping();
+  return { ready: health.ok && !stopping, stopping, checks: health.checks };
 }

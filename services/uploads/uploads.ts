@@ -1,12 +1,13 @@
 /**
- * What every upload route shares: the limits, the closed set of upload errors, and checking an
- * uploaded file by its content — magic bytes for the type (JPEG, PNG or WebP; the client's content
- * type and extension are never trusted) and sharp's header-only metadata for the pixel count.
+ * What every upload route shares: the limits, the file-count rule, safe file names, and checking an
+ * uploaded file by its content against the model's image rules (model/imageCheck.ts: type by magic
+ * bytes, whole, pixel count from the header), said as the services' 400/413/415 errors.
  */
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import sharp from 'sharp';
+import { checkImageHeader } from '../../model/imageCheck.ts';
+import { DEFAULT_MAX_PIXELS, type ImageFormat } from '../../model/image.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 
 export interface UploadLimits {
@@ -21,7 +22,7 @@ export interface UploadLimits {
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
   maxUploadBytes: 15 * 1024 * 1024,
   maxFiles: 20,
-  maxPixels: 40_000_000,
+  maxPixels: DEFAULT_MAX_PIXELS,
 };
 
 export type ImageContentType = 'image/jpeg' | 'image/png' | 'image/webp';
@@ -42,18 +43,6 @@ export interface CheckedImage extends UploadFile {
   height: number;
 }
 
-const SNIFF_BYTES = 12;
-
-/** The image type from the first bytes; undefined when they are not JPEG, PNG or WebP. */
-export function sniffImageType(head: Uint8Array): ImageContentType | undefined {
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
-  const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (head.length >= 8 && png.every((b, i) => head[i] === b)) return 'image/png';
-  const ascii = (from: number, to: number) => Buffer.from(head.subarray(from, to)).toString('latin1');
-  if (head.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
-  return undefined;
-}
-
 /**
  * The client's file name reduced to something safe to show and store as metadata: the last path
  * segment, without control characters, at most 255 characters; `upload` when nothing is left.
@@ -71,50 +60,38 @@ export function baseName(fileName: string): string {
   return dot > 0 ? fileName.slice(0, dot) : fileName;
 }
 
-async function readHead(file: UploadFile): Promise<Buffer> {
-  if (file.bytes) return file.bytes.subarray(0, SNIFF_BYTES);
-  if (!file.path) throw new Error('an upload needs a path or bytes');
-  const handle = await open(file.path, 'r');
-  try {
-    const head = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
-    return head.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-const sharpFormat: Record<ImageContentType, string> = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' };
+const contentTypes: Record<ImageFormat, ImageContentType> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 /**
- * Checks one upload by content: throws UnsupportedMediaTypeError (415) when it is not a JPEG, PNG or
- * WebP (whatever its name or declared type), ValidationError (400) when its header cannot be read,
- * PayloadTooLargeError (413) when it is larger than the limits. Reads only the header.
+ * Checks one upload by content against the model's image rules (model/imageCheck.ts): throws
+ * UnsupportedMediaTypeError (415) when it is not a JPEG, PNG or WebP (whatever its name or declared
+ * type), ValidationError (400) when it is cut short or its header cannot be read,
+ * PayloadTooLargeError (413) when it is larger than the limits. Reads only the structure and header.
  */
 export async function checkImage(file: UploadFile, limits: UploadLimits): Promise<CheckedImage> {
   const name = JSON.stringify(file.fileName);
   if (file.size > limits.maxUploadBytes) {
     throw new PayloadTooLargeError(`The file ${name} is larger than the limit of ${limits.maxUploadBytes} bytes.`);
   }
-  const contentType = sniffImageType(await readHead(file));
-  if (!contentType) throw new UnsupportedMediaTypeError(`The file ${name} is not a JPEG, PNG or WebP image.`);
-  let width: number | undefined;
-  let height: number | undefined;
-  let format: string | undefined;
-  try {
-    const meta = await sharp(file.bytes ?? file.path, { limitInputPixels: false }).metadata();
-    ({ width, height, format } = meta);
-  } catch {
-    throw new ValidationError(`The file ${name} is not a readable image.`);
+  const check = await checkImageHeader(file, limits);
+  if (check.ok) return { ...file, contentType: contentTypes[check.format], width: check.width, height: check.height };
+  switch (check.problem) {
+    case 'not-an-image':
+      throw new UnsupportedMediaTypeError(`The file ${name} is not a JPEG, PNG or WebP image.`);
+    case 'truncated':
+      throw new ValidationError(`The file ${name} is not a readable image: its data ends early (a truncated upload?).`);
+    case 'unreadable':
+      throw new ValidationError(`The file ${name} is not a readable image.`);
+    case 'too-many-pixels':
+      throw new PayloadTooLargeError(
+        `The image ${name} has ${check.width}×${check.height} pixels, more than the limit of ${limits.maxPixels}.`,
+        'image-too-large',
+      );
+    default: {
+      const never: never = check;
+      throw new Error(`unexpected image check ${JSON.stringify(never)}`);
+    }
   }
-  if (!width || !height || format !== sharpFormat[contentType]) throw new ValidationError(`The file ${name} is not a readable image.`);
-  if (width * height > limits.maxPixels) {
-    throw new PayloadTooLargeError(
-      `The image ${name} has ${width}×${height} pixels, more than the limit of ${limits.maxPixels}.`,
-      'image-too-large',
-    );
-  }
-  return { ...file, contentType, width, height };
 }
 
 /** Refuses an empty list or more files than allowed (400). */

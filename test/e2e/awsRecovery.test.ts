@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { awsReadModelsMatchReplay, awsStreamTypes, startAwsStack, type AwsStack } from '../support/awsStack.ts';
-import { eventually, getJob, listInstances, submitJob, type FacefleetProcess } from '../support/facefleetProcess.ts';
+import { allJobsDone, eventually, listInstances, submitJob, type FacefleetProcess } from '../support/facefleetProcess.ts';
 
 // One set of emulators and one provisioning for both cases; each case runs its own main process.
 let stack: AwsStack;
@@ -19,16 +19,6 @@ after(async () => {
   await stack?.stop();
 });
 
-async function allDone(url: string, ids: string[], timeoutMs: number) {
-  return eventually(
-    `${ids.length} jobs to be done`,
-    async () => {
-      const jobs = await Promise.all(ids.map((id) => getJob(url, id)));
-      return jobs.every((j) => j.state === 'done') ? jobs : undefined;
-    },
-    timeoutMs,
-  );
-}
 
 describe('given a worker instance in the middle of a job', () => {
   let ff: FacefleetProcess | undefined;
@@ -69,7 +59,7 @@ describe('given a worker instance in the middle of a job', () => {
       }
       assert.ok(victim, 'a worker was killed in the middle of a job');
 
-      const jobs = await allDone(url, ids, 120_000);
+      const jobs = await allJobsDone(url, ids, 120_000);
       const history = await awsStreamTypes(stack.store, `job-${victim.jobId}`);
       assert.equal(history.filter((t) => t === 'JobCompleted').length, 1, `one JobCompleted: ${history.join(', ')}`);
       assert.ok(history.includes('JobRequeued'), `the lost attempt was requeued: ${history.join(', ')}`);
@@ -102,7 +92,7 @@ describe('given jobs queued when the main process dies', () => {
       await first.exited;
 
       const second = await stack.start({ env: { FACEFLEET_CAP: '2' } });
-      const jobs = await allDone(second.url, ids, 120_000);
+      const jobs = await allJobsDone(second.url, ids, 120_000);
       assert.equal(jobs.length, 4);
       for (const id of ids) {
         const types = await awsStreamTypes(stack.store, `job-${id}`);

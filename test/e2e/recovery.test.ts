@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import {
+  allJobsDone,
   eventually,
-  getJob,
   killOrphanWorkers,
   listInstances,
   readModelsMatchReplay,
@@ -26,16 +26,6 @@ after(async () => {
   }
 });
 
-async function allDone(url: string, ids: string[], timeoutMs: number) {
-  return eventually(
-    `${ids.length} jobs to be done`,
-    async () => {
-      const jobs = await Promise.all(ids.map((id) => getJob(url, id)));
-      return jobs.every((j) => j.state === 'done') ? jobs : undefined;
-    },
-    timeoutMs,
-  );
-}
 
 describe('given a worker in the middle of a job', () => {
   it('kill -9 of the worker: the job completes exactly once, and the instance is recorded lost', async () => {
@@ -53,7 +43,7 @@ describe('given a worker in the middle of a job', () => {
     const pid = Number(victim.providerId!.replace(/^proc-/, ''));
     process.kill(pid, 'SIGKILL');
 
-    const jobs = await allDone(ff.url, ids, 90000);
+    const jobs = await allJobsDone(ff.url, ids, 90000);
     const killedJob = victim.currentJobId!;
     const history = await streamTypes(ff.dataDir, `job-${killedJob}`);
     assert.equal(history.filter((e) => e.type === 'JobCompleted').length, 1, `one JobCompleted: ${history.map((e) => e.type).join(', ')}`);
@@ -82,7 +72,7 @@ describe('given jobs queued when the main process dies', () => {
 
     const second = await startFacefleet({ dataDir: first.dataDir, env: { FACEFLEET_CAP: '2' } });
     started.push(second);
-    const jobs = await allDone(second.url, ids, 120000);
+    const jobs = await allJobsDone(second.url, ids, 120000);
     assert.equal(jobs.length, 6);
     for (const id of ids) {
       const types = (await streamTypes(second.dataDir, `job-${id}`)).map((e) => e.type);

@@ -11,13 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isDeepStrictEqual, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { createDynamoEventStore } from '../../adapters/aws/dynamoEventStore.ts';
 import type { EventStore } from '../../adapters/ports.ts';
-import { fold, toReadModel, type StreamKind } from '../../machines/index.ts';
 import { startEc2TestServer, type Ec2TestServer, type TestInstance } from './ec2TestServer.ts';
 import { emulatorRegion, startDynaliteEmulator, startFauxqsEmulator, type Dynalite, type Fauxqs } from './emulators.ts';
-import { quickEnv, repoRoot, startFacefleet, type FacefleetProcess, type StartOptions } from './facefleetProcess.ts';
+import { quickEnv, repoRoot, startFacefleet, storeReadModelsMatchReplay, type FacefleetProcess, type StartOptions } from './facefleetProcess.ts';
 
 const bin = join(repoRoot, 'bin', 'facefleet.js');
 
@@ -151,22 +150,4 @@ export async function awsStreamTypes(store: EventStore, stream: string): Promise
 }
 
 /** Every stored read model row of a kind equals the fold of its stream (rows read through the store). */
-export async function awsReadModelsMatchReplay(store: EventStore, kind: StreamKind): Promise<{ checked: number; mismatches: string[] }> {
-  const mismatches: string[] = [];
-  let checked = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await store.list({ kind, limit: 500, ...(cursor ? { cursor } : {}) });
-    for (const listed of page.items) {
-      // The list reads an index that may lag; the row itself is read consistently.
-      const row = (await store.get(kind, listed.id)) ?? listed;
-      checked += 1;
-      const replayed = toReadModel(row.stream, fold(row.stream, await store.read(row.stream)));
-      const a = { state: row.state, seq: row.seq, context: row.context };
-      const b = { state: replayed.state, seq: replayed.seq, context: replayed.context };
-      if (!isDeepStrictEqual(a, b)) mismatches.push(`${row.stream}: stored ${JSON.stringify(a)} ≠ replayed ${JSON.stringify(b)}`);
-    }
-    cursor = page.next;
-  } while (cursor);
-  return { checked, mismatches };
-}
+export const awsReadModelsMatchReplay = storeReadModelsMatchReplay;

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
+import { createApiClient, type FileUpload, type Instance, type Job } from '../../client/api.ts';
+import type { EventStore } from '../../adapters/ports.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(repoRoot, 'bin', 'facefleet.js');
@@ -131,79 +133,40 @@ export function killOrphanWorkers(dataDir: string): void {
 
 export const demoPhoto = (n: number): string => join(repoRoot, 'node_modules', '@vladmandic', 'face-api', 'demo', `sample${n}.jpg`);
 
-// ───────────────────────────── HTTP helpers ─────────────────────────────
+// ─────────────── The demo photos over our API client (client/api.ts) ───────────────
 
-async function json<T>(response: Response, what: string): Promise<T> {
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${what}: HTTP ${response.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
+/** Demo photo `sample<n>.jpg` as an upload, under `fileName`. */
+export function demoUpload(n: number, fileName = `sample${n}.jpg`): FileUpload {
+  return { fileName, bytes: readFileSync(demoPhoto(n)), type: 'image/jpeg' };
 }
 
 /** Enrols one subject per demo photo: `person<n>` from sample<n>.jpg. Resolves to the names. */
 export async function enrolDemoSubjects(url: string, photos: number[] = [1, 2, 3, 4, 5, 6]): Promise<string[]> {
+  const { gallery } = createApiClient({ url });
   const names: string[] = [];
   for (const n of photos) {
     const name = `person${n}`;
-    const subject = await json<{ id: string }>(
-      await fetch(`${url}/v1/gallery/subjects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) }),
-      `create ${name}`,
-    );
-    const form = new FormData();
-    form.append('file', new Blob([readFileSync(demoPhoto(n))], { type: 'image/jpeg' }), `sample${n}.jpg`);
-    await json(await fetch(`${url}/v1/gallery/subjects/${subject.id}/examples`, { method: 'POST', body: form }), `enrol ${name}`);
+    await gallery.addExamples(await gallery.createSubject(name), [demoUpload(n)]);
     names.push(name);
   }
   return names;
 }
 
-/** The classic `POST /`: resolves to status and plain-text body. */
-export async function postClassic(url: string, photo: number, fileName: string): Promise<{ status: number; text: string; ms: number }> {
-  const started = performance.now();
-  const form = new FormData();
-  form.append('inputFile', new Blob([readFileSync(demoPhoto(photo))], { type: 'image/jpeg' }), fileName);
-  const response = await fetch(`${url}/`, { method: 'POST', body: form });
-  return { status: response.status, text: await response.text(), ms: performance.now() - started };
-}
+/** The classic `POST /` with demo photo `n` named `fileName`: resolves to status and plain-text body. */
+export const postClassic = (url: string, photo: number, fileName: string) => createApiClient({ url }).classic(demoUpload(photo, fileName));
 
-/** `POST /v1/jobs` with one photo; resolves to the job id. */
+/** `POST /v1/jobs` with demo photo `n`; resolves to the job id. */
 export async function submitJob(url: string, photo: number, fileName = `sample${photo}.jpg`): Promise<string> {
-  const form = new FormData();
-  form.append('file', new Blob([readFileSync(demoPhoto(photo))], { type: 'image/jpeg' }), fileName);
-  const body = await json<{ jobs: Array<{ id: string }> }>(await fetch(`${url}/v1/jobs`, { method: 'POST', body: form }), 'submit');
-  const id = body.jobs[0]?.id;
-  if (!id) throw new Error('submit returned no job');
-  return id;
-}
-
-export interface InstanceRow {
-  id: string;
-  state: string;
-  providerId: string | null;
-  currentJobId: string | null;
-  jobsDone: number;
-  forced: boolean;
-  terminationReason: string | null;
+  const [job] = await createApiClient({ url }).submitJobs([demoUpload(photo, fileName)]);
+  if (!job) throw new Error('submit returned no job');
+  return job.id;
 }
 
 /** Every instance (all pages). */
-export async function listInstances(url: string): Promise<InstanceRow[]> {
-  const rows: InstanceRow[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await json<{ items: InstanceRow[]; next?: string }>(
-      await fetch(`${url}/v1/instances?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
-      'instances',
-    );
-    rows.push(...page.items);
-    cursor = page.next;
-  } while (cursor);
-  return rows;
-}
+export const listInstances = (url: string): Promise<Instance[]> => createApiClient({ url }).listInstances();
 
 /** One job's view. */
-export async function getJob(url: string, jobId: string): Promise<{ id: string; state: string; label: string | null; attempts: number }> {
-  return json(await fetch(`${url}/v1/jobs/${jobId}`), `job ${jobId}`);
-}
+export const getJob = (url: string, jobId: string): Promise<Job> => createApiClient({ url }).getJob(jobId);
 
 /** Polls until `check` returns a value (not undefined) or the time is up. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60000, everyMs = 250): Promise<T> {
@@ -264,30 +227,49 @@ export function watchFleet(url: string, everyMs = 250) {
 
 // ───────────────────────────── Stored streams ─────────────────────────────
 
-/** Every stored read model row of a kind equals the fold of its stream; resolves to the rows checked. */
+/** Every stored read model row of a kind equals the fold of its stream, in a data dir; resolves to the rows checked. */
 export async function readModelsMatchReplay(dataDir: string, kind: 'job' | 'instance'): Promise<{ checked: number; mismatches: string[] }> {
   const { openSqliteEventStore } = await import('../../adapters/embedded/sqliteEventStore.ts');
-  const { fold, toReadModel } = await import('../../machines/index.ts');
   const store = openSqliteEventStore({ file: join(dataDir, 'facefleet.db'), readonly: true });
-  const mismatches: string[] = [];
-  let checked = 0;
   try {
-    let cursor: string | undefined;
-    do {
-      const page = await store.list({ kind, limit: 500, ...(cursor ? { cursor } : {}) });
-      for (const row of page.items) {
-        checked += 1;
-        const replayed = toReadModel(row.stream, fold(row.stream, await store.read(row.stream)));
-        const a = { state: row.state, seq: row.seq, context: row.context };
-        const b = { state: replayed.state, seq: replayed.seq, context: replayed.context };
-        if (!isDeepStrictEqual(a, b)) mismatches.push(`${row.stream}: stored ${JSON.stringify(a)} ≠ replayed ${JSON.stringify(b)}`);
-      }
-      cursor = page.next;
-    } while (cursor);
+    return await storeReadModelsMatchReplay(store, kind);
   } finally {
     await store.close();
   }
+}
+
+/** Every stored read model row of a kind equals the fold of its stream, in any event store. */
+export async function storeReadModelsMatchReplay(store: EventStore, kind: 'job' | 'instance'): Promise<{ checked: number; mismatches: string[] }> {
+  const { fold, toReadModel } = await import('../../machines/index.ts');
+  const mismatches: string[] = [];
+  let checked = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ kind, limit: 500, ...(cursor ? { cursor } : {}) });
+    for (const listed of page.items) {
+      // A list may read an index that lags (DynamoDB); the row itself is read consistently.
+      const row = (await store.get(kind, listed.id)) ?? listed;
+      checked += 1;
+      const replayed = toReadModel(row.stream, fold(row.stream, await store.read(row.stream)));
+      const a = { state: row.state, seq: row.seq, context: row.context };
+      const b = { state: replayed.state, seq: replayed.seq, context: replayed.context };
+      if (!isDeepStrictEqual(a, b)) mismatches.push(`${row.stream}: stored ${JSON.stringify(a)} ≠ replayed ${JSON.stringify(b)}`);
+    }
+    cursor = page.next;
+  } while (cursor);
   return { checked, mismatches };
+}
+
+/** Polls until every job of `ids` is done; resolves to the jobs. */
+export function allJobsDone(url: string, ids: string[], timeoutMs: number): Promise<Job[]> {
+  return eventually(
+    `${ids.length} jobs to be done`,
+    async () => {
+      const jobs = await Promise.all(ids.map((id) => getJob(url, id)));
+      return jobs.every((j) => j.state === 'done') ? jobs : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** The event types of one stream, read from the data dir. */

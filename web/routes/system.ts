@@ -1,4 +1,4 @@
-/** Queue depths, counts by state, health. */
+/** Queue depths, counts by state, health and readiness. */
 import Router from '@koa/router';
 import type { ApiServices } from '../../services/api.ts';
 
@@ -19,6 +19,15 @@ export function systemRouter(services: ApiServices): Router {
     ctx.set('Cache-Control', 'no-store');
     ctx.status = health.ok ? 200 : 503;
     ctx.body = health;
+  });
+
+  // For a load balancer: 200 when healthy and not stopping; 503 once `stop` has begun, so traffic
+  // drains to other web processes while this one finishes what it holds.
+  router.get('/readyz', async (ctx) => {
+    const readiness = await services.readiness();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = readiness.ready ? 200 : 503;
+    ctx.body = readiness;
   });
 
   return router;

@@ -7,7 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importGallery, PhotoRefused, renderImportProgress, type GalleryTarget, type ImportProgress } from '../../../client/galleryImport.ts';
-import { exportGalleryOverHttp, httpGalleryTarget, importGalleryOverHttp, ServerError, type ServerOptions } from '../../../client/galleryHttp.ts';
+import { ApiError, type ApiOptions } from '../../../client/api.ts';
+import { exportGalleryOverHttp, httpGalleryTarget, importGalleryOverHttp } from '../../../client/galleryHttp.ts';
 import { ImportSourceError, planFromCsv, planFromFolders, type ImportPlan } from '../../../client/importSources.ts';
 import { UsageError, type Command } from '../command.ts';
 
@@ -33,7 +34,7 @@ Options:
 `;
 
 interface Where {
-  server?: ServerOptions;
+  server?: ApiOptions;
   dataDir?: string;
 }
 
@@ -144,7 +145,7 @@ async function importJson(file: string, where: Where): Promise<number> {
     throw new UsageError(`${file} is not a readable JSON file (${(error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error))})`);
   }
   const counts = where.server
-    ? await withServerErrors(() => importGalleryOverHttp(where.server as ServerOptions, document))
+    ? await withServerErrors(() => importGalleryOverHttp(where.server as ApiOptions, document))
     : await (await dataDirGallery(where.dataDir as string)).mergeGallery(document);
   process.stdout.write(`${JSON.stringify(counts)}\n`);
   return 0;
@@ -152,7 +153,7 @@ async function importJson(file: string, where: Where): Promise<number> {
 
 async function list(where: Where): Promise<number> {
   const subjects = where.server
-    ? await withServerErrors(() => httpGalleryTarget(where.server as ServerOptions).listSubjects())
+    ? await withServerErrors(() => httpGalleryTarget(where.server as ApiOptions).listSubjects())
     : (await (await dataDirGallery(where.dataDir as string)).listSubjects()).subjects.map((s) => ({ id: s.id, name: s.name, photos: new Set(s.examples.map((e) => e.id)) }));
   if (subjects.length === 0) process.stdout.write('The gallery is empty.\n');
   const width = Math.max(4, ...subjects.map((s) => s.name.length));
@@ -161,7 +162,7 @@ async function list(where: Where): Promise<number> {
 }
 
 async function exportTo(out: string | undefined, where: Where): Promise<number> {
-  const gallery = where.server ? await withServerErrors(() => exportGalleryOverHttp(where.server as ServerOptions)) : await (await dataDirGallery(where.dataDir as string)).exportGallery();
+  const gallery = where.server ? await withServerErrors(() => exportGalleryOverHttp(where.server as ApiOptions)) : await (await dataDirGallery(where.dataDir as string)).exportGallery();
   const text = `${JSON.stringify(gallery)}\n`;
   if (out) await writeFile(out, text);
   else process.stdout.write(text);
@@ -172,7 +173,7 @@ async function withServerErrors<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof ServerError || error instanceof PhotoRefused) throw new Error(error.message);
+    if (error instanceof ApiError || error instanceof PhotoRefused) throw new Error(error.message);
     throw error;
   }
 }
@@ -191,9 +192,11 @@ async function dataDirGallery(dataDir: string) {
 /** The data dir as an import target: the same use cases the server runs, called in-process. */
 async function dataDirTarget(dataDir: string): Promise<GalleryTarget> {
   const gallery = await dataDirGallery(dataDir);
+  // A refusal is what the server would answer with a 4xx: the same code→status table.
+  const [{ isServiceError }, { statusOf }] = await Promise.all([import('../../../services/errors.ts'), import('../../../web/errors.ts')]);
   const refusal = (error: unknown): never => {
-    const status = (error as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) throw new PhotoRefused(error instanceof Error ? error.message : String(error));
+    const status = isServiceError(error) ? statusOf(error) : undefined;
+    if (status !== undefined && status >= 400 && status < 500) throw new PhotoRefused(error instanceof Error ? error.message : String(error));
     throw error;
   };
   return {

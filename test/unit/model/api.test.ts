@@ -22,7 +22,7 @@ describe('given the sessions', () => {
     const [a, b] = await Promise.all([loadSessions(), loadSessions()]);
     assert.equal(a, b);
     assert.equal(await loadSessions(), a);
-    assert.deepEqual(Object.keys(a).sort(), ['face_expression', 'face_landmark_68', 'face_recognition', 'ssd_mobilenetv1', 'tiny_face_detector', 'tiny_face_detector_160', 'tiny_face_detector_96']);
+    assert.deepEqual(Object.keys(a).sort(), ['age_gender', 'face_expression', 'face_landmark_68', 'face_recognition', 'ssd_mobilenetv1', 'tiny_face_detector', 'tiny_face_detector_160', 'tiny_face_detector_96']);
   });
 
   it('when FACEFLEET_MODEL_THREADS is set, then it is the default thread count; an explicit option wins', () => {

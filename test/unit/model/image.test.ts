@@ -40,11 +40,10 @@ async function pngBomb(width: number, height: number): Promise<Buffer> {
   return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', Buffer.concat(parts)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-async function rejects(bytes: Uint8Array, kind: typeof InvalidImage | typeof ImageTooLarge, code: string, status: number): Promise<void> {
+async function rejects(bytes: Uint8Array, kind: typeof InvalidImage | typeof ImageTooLarge, code: string): Promise<void> {
   await assert.rejects(decodeImage(bytes), (error: unknown) => {
     assert.ok(error instanceof kind, `expected ${kind.name}, got ${String(error)}`);
     assert.equal(error.code, code);
-    assert.equal(error.status, status);
     assert.match(error.message, /^[A-Z].*\.$/, 'one clear sentence');
     return true;
   });
@@ -52,43 +51,43 @@ async function rejects(bytes: Uint8Array, kind: typeof InvalidImage | typeof Ima
 
 describe('given bytes that are not an image we accept', () => {
   it('when they are empty, then InvalidImage', async () => {
-    await rejects(new Uint8Array(), InvalidImage, 'invalid-image', 400);
+    await rejects(new Uint8Array(), InvalidImage, 'invalid-image');
   });
 
   it('when they are text, then InvalidImage', async () => {
-    await rejects(Buffer.from('name,label\nalice,bob\n'), InvalidImage, 'invalid-image', 400);
+    await rejects(Buffer.from('name,label\nalice,bob\n'), InvalidImage, 'invalid-image');
   });
 
   it('when they are an SVG, then InvalidImage (SVG is refused even though sharp could render it)', async () => {
-    await rejects(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'), InvalidImage, 'invalid-image', 400);
+    await rejects(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'), InvalidImage, 'invalid-image');
   });
 
   it('when they are a GIF, then InvalidImage', async () => {
     const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).gif().toBuffer();
     assert.equal(sniffFormat(gif), undefined);
-    await rejects(gif, InvalidImage, 'invalid-image', 400);
+    await rejects(gif, InvalidImage, 'invalid-image');
   });
 
   it('when a JPEG is truncated, then InvalidImage saying so', async () => {
     const jpeg = await readFile(join(demoDir, 'sample1.jpg'));
-    await rejects(jpeg.subarray(0, Math.floor(jpeg.length / 2)), InvalidImage, 'invalid-image', 400);
+    await rejects(jpeg.subarray(0, Math.floor(jpeg.length / 2)), InvalidImage, 'invalid-image');
     await assert.rejects(decodeImage(jpeg.subarray(0, Math.floor(jpeg.length / 2))), /truncated/);
   });
 
   it('when a PNG is cut short, then InvalidImage', async () => {
     const png = await sharp(await readFile(join(demoDir, 'sample1.jpg'))).png().toBuffer();
-    await rejects(png.subarray(0, 20_000), InvalidImage, 'invalid-image', 400);
+    await rejects(png.subarray(0, 20_000), InvalidImage, 'invalid-image');
   });
 
   it('when only the magic bytes are right, then InvalidImage', async () => {
-    await rejects(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0, 0, 0]), InvalidImage, 'invalid-image', 400);
+    await rejects(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0, 0, 0]), InvalidImage, 'invalid-image');
   });
 });
 
 describe('given an image over the pixel limit', () => {
   it('when it is a plain large JPEG, then ImageTooLarge', async () => {
     const big = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#888' } }).jpeg().toBuffer();
-    await rejects(big, ImageTooLarge, 'image-too-large', 413);
+    await rejects(big, ImageTooLarge, 'image-too-large');
   });
 
   it('when a lower limit is configured, then it applies', async () => {
@@ -101,7 +100,7 @@ describe('given an image over the pixel limit', () => {
     const bomb = await pngBomb(20_000, 20_000);
     assert.ok(bomb.length < 2_000_000, `the bomb is small on disk (${bomb.length} B)`);
     const before = process.memoryUsage().rss;
-    for (let i = 0; i < 5; i++) await rejects(bomb, ImageTooLarge, 'image-too-large', 413);
+    for (let i = 0; i < 5; i++) await rejects(bomb, ImageTooLarge, 'image-too-large');
     const grown = process.memoryUsage().rss - before;
     assert.ok(grown < 50_000_000, `RSS grew by ${Math.round(grown / 1e6)} MB`);
   });

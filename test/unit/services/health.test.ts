@@ -1,8 +1,8 @@
-/** /healthz's checks as given/when/then: each port is asked one cheap question, a silent one is named. */
+/** /healthz's checks and /readyz's readiness as given/when/then: each port is asked one cheap question, a silent one is named. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Blobs, EventStore, Queue } from '../../../adapters/ports.ts';
-import { checkHealth } from '../../../services/health/health.ts';
+import { checkHealth, checkReadiness } from '../../../services/health/health.ts';
 
 const store = (get: () => Promise<undefined>) => ({ get }) as unknown as EventStore;
 const queue = (depth: () => Promise<{ visible: number; inFlight: number }>) => ({ depth }) as unknown as Queue;
@@ -40,5 +40,47 @@ describe('given a store, a queue and blobs', () => {
     assert.equal(health.ok, false);
     assert.equal(health.checks.queue.ok, false);
     assert.ok(Date.now() - started < 1000);
+  });
+});
+
+describe('given a process whose ports answer', () => {
+  const deps = { store: store(answers), requests: queue(depth), blobs: blobs(answers) };
+
+  it('when it is not stopping, then it is ready and says which checks ran', async () => {
+    const readiness = await checkReadiness({ ...deps, stopping: () => false });
+    assert.equal(readiness.ready, true);
+    assert.equal(readiness.stopping, false);
+    assert.deepEqual(Object.keys(readiness.checks ?? {}).sort(), ['blobs', 'queue', 'store']);
+  });
+
+  it('when it is stopping, then it is not ready and the ports are not asked', async () => {
+    let asked = 0;
+    const counting = store(async () => {
+      asked += 1;
+      return undefined;
+    });
+    const readiness = await checkReadiness({ ...deps, store: counting, stopping: () => true });
+    assert.deepEqual(readiness, { ready: false, stopping: true });
+    assert.equal(asked, 0);
+  });
+
+  it('when stopping begins while the checks run, then it is not ready', async () => {
+    let stopping = false;
+    const slow = store(async () => {
+      stopping = true;
+      return undefined;
+    });
+    const readiness = await checkReadiness({ ...deps, store: slow, stopping: () => stopping });
+    assert.equal(readiness.ready, false);
+    assert.equal(readiness.stopping, true);
+  });
+});
+
+describe('given a process whose queue does not answer', () => {
+  it('when it is not stopping, then it is not ready, naming the queue', async () => {
+    const readiness = await checkReadiness({ store: store(answers), requests: queue(() => Promise.reject(new Error('down'))), blobs: blobs(answers), stopping: () => false });
+    assert.equal(readiness.ready, false);
+    assert.equal(readiness.stopping, false);
+    assert.equal(readiness.checks?.queue.ok, false);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Static files at `/`, health and queue depth: correct content types, no directory traversal.
+ * Static files at `/`, health, readiness and queue depth: correct content types, no directory traversal.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -103,5 +103,29 @@ describe('given a public folder beside a secret file and a symlink out of it', (
       assert.ok(!response.body.includes('top secret'), path);
       assert.match(response.body, /"not-found"/, path);
     }
+  });
+});
+
+describe('given a running web process', () => {
+  let bench: Bench;
+  before(async () => (bench = await startBench()));
+  after(() => bench.close());
+
+  it('when GET /readyz then 200 ready, not stopping, with the checks', async () => {
+    const response = await fetch(`${bench.url}/readyz`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    const body = (await response.json()) as { ready: boolean; stopping: boolean; checks: Record<string, { ok: boolean }> };
+    assert.equal(body.ready, true);
+    assert.equal(body.stopping, false);
+    assert.deepEqual(Object.keys(body.checks).sort(), ['blobs', 'queue', 'store']);
+  });
+
+  it('when it begins to stop then /readyz answers 503 stopping while /healthz still answers 200', async () => {
+    bench.services.beginStopping();
+    const ready = await fetch(`${bench.url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), { ready: false, stopping: true });
+    assert.equal((await fetch(`${bench.url}/healthz`)).status, 200);
   });
 });
