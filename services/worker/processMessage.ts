@@ -58,6 +58,12 @@ function event<T extends string>(type: T, clock: Clock, data: unknown): NewEvent
   return { type, at: isoNow(clock), data };
 }
 
+/** `clock` stopped at its current time (ids still new). */
+function fixedClock(clock: Clock): Clock {
+  const at = clock.now();
+  return { ...clock, now: () => at };
+}
+
 function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     if (signal.aborted) reject(signal.reason);
@@ -69,8 +75,10 @@ function aborted(signal: AbortSignal): Promise<never> {
 export function decideStart(state: StreamState, instanceId: string, clock: Clock): NewEvent[] | null {
   if (state.kind !== 'job') return null;
   const { attempts, maxAttempts, instanceId: holder } = state.context;
-  const start = event('JobStarted', clock, { instanceId, attempt: attempts + 1 } satisfies JobEventData<'JobStarted'>);
-  const exhausted = event('JobFailed', clock, {
+  // One decision, one time: a requeue and the restart it allows are appended together with one `at`.
+  const now = fixedClock(clock);
+  const start = event('JobStarted', now, { instanceId, attempt: attempts + 1 } satisfies JobEventData<'JobStarted'>);
+  const exhausted = event('JobFailed', now, {
     code: 'max-attempts',
     reason: `the job was started ${attempts} times without a result`,
   } satisfies JobEventData<'JobFailed'>);
@@ -80,7 +88,7 @@ export function decideStart(state: StreamState, instanceId: string, clock: Clock
     case 'processing': {
       // The previous holder's lease expired (or it died): the message came back to us.
       if (attempts >= maxAttempts) return [exhausted];
-      const requeued = event('JobRequeued', clock, {
+      const requeued = event('JobRequeued', now, {
         reason: 'lease-expired',
         ...(holder ? { instanceId: holder } : {}),
       } satisfies JobEventData<'JobRequeued'>);
