@@ -5,12 +5,11 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { importGallery, PhotoRefused, renderImportProgress, type GalleryTarget, type ImportProgress } from '../../../client/galleryImport.ts';
 import { ApiError, type ApiOptions } from '../../../client/api.ts';
 import { exportGalleryOverHttp, httpGalleryTarget, importGalleryOverHttp } from '../../../client/galleryHttp.ts';
 import { ImportSourceError, planFromCsv, planFromFolders, type ImportPlan } from '../../../client/importSources.ts';
-import { UsageError, type Command } from '../command.ts';
+import { parseCommandLine, UsageError, type Command } from '../command.ts';
 
 const usage = `Usage:
   facefleet gallery import <folder>                 people/<name>/*.jpg: one folder per person
@@ -43,26 +42,16 @@ const command: Command = {
   summary: 'Import people into the gallery in bulk (folders, CSV, JSON), list it, export it',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          url: { type: 'string' },
-          'api-key': { type: 'string' },
-          'data-dir': { type: 'string' },
-          csv: { type: 'string' },
-          images: { type: 'string' },
-          json: { type: 'string' },
-          out: { type: 'string' },
-          quiet: { type: 'boolean' },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    const parsed = parseCommandLine(argv, {
+      url: { type: 'string' },
+      'api-key': { type: 'string' },
+      'data-dir': { type: 'string' },
+      csv: { type: 'string' },
+      images: { type: 'string' },
+      json: { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean' },
+    });
     const { values, positionals } = parsed;
     const [action, ...rest] = positionals;
     const where = whereFrom(values);

@@ -4,8 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError, type Command } from '../command.ts';
+import { parseCommandLine, UsageError, type Command } from '../command.ts';
 
 const usage = `Usage: facefleet recognize <image or folder...> [--files list|-] [--gallery file.json] [--detector ssd|tiny] [--threshold n]
 
@@ -28,23 +27,13 @@ const command: Command = {
   summary: 'Recognise the faces in local image files and print JSON',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          gallery: { type: 'string' },
-          detector: { type: 'string' },
-          threshold: { type: 'string' },
-          threads: { type: 'string' },
-          files: { type: 'string' },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    const parsed = parseCommandLine(argv, {
+      gallery: { type: 'string' },
+      detector: { type: 'string' },
+      threshold: { type: 'string' },
+      threads: { type: 'string' },
+      files: { type: 'string' },
+    });
     const { values, positionals } = parsed;
     const files = await listImages(positionals, values.files);
     if (files.length === 0) throw new UsageError('give at least one image file or folder (see facefleet recognize --help)');
