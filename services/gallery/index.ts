@@ -58,14 +58,18 @@ function subjectView(subject: GallerySubject): SubjectView {
   };
 }
 
-/** Checks a subject name: 1–100 characters after trimming, no control characters. Returns it trimmed. */
+/**
+ * Checks a subject name and returns it normalised: NFC, trimmed, 1–100 characters, none of them a
+ * control or format character (zero-width, bidi overrides: look-alike names) and no `:` (it would
+ * break the classic `<file>:<name>` answer).
+ */
 export function checkSubjectName(name: unknown): string {
   if (typeof name !== 'string') throw new ValidationError('The body must be JSON { "name": "<1 to 100 characters>" }.');
-  const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 100) throw new ValidationError('A subject name must be 1 to 100 characters long.');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) throw new ValidationError('A subject name must not contain control characters.');
-  return trimmed;
+  const normalised = name.normalize('NFC').trim();
+  if (normalised.length < 1 || normalised.length > 100) throw new ValidationError('A subject name must be 1 to 100 characters long.');
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(normalised)) throw new ValidationError('A subject name must not contain control, formatting or invisible characters (such as zero-width or bidi marks).');
+  if (normalised.includes(':')) throw new ValidationError('A subject name must not contain ":" (classic answers are <file>:<name>).');
+  return normalised;
 }
 
 function findSubject(gallery: Gallery, subjectId: string): GallerySubject {
@@ -210,10 +214,11 @@ export function createGalleryService(deps: GalleryServiceDeps) {
           let next = gallery;
           const counts = { subjectsAdded: 0, examplesAdded: 0, examplesSkipped: 0 };
           for (const subject of incoming.subjects) {
-            let target = next.subjects.find((s) => s.name.toLowerCase() === subject.name.trim().toLowerCase());
+            const name = checkSubjectName(subject.name);
+            let target = next.subjects.find((s) => s.name.toLowerCase() === name.toLowerCase());
             if (!target) {
               const id = deps.clock.newId();
-              next = addSubject(next, { id, name: subject.name.trim() });
+              next = addSubject(next, { id, name });
               target = findSubject(next, id);
               counts.subjectsAdded += 1;
             }

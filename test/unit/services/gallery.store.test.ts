@@ -68,6 +68,12 @@ describe('given an empty blob store', () => {
     assert.ok(crops.every(Boolean), 'the kept example has its crop');
   });
 
+  it('when a name arrives decomposed (e + combining accent), then it is stored composed (NFC) and its composed twin is a duplicate', async () => {
+    const created = await gallery.createSubject('Rene\u0301e');
+    assert.equal(created.name, 'Ren\u00e9e');
+    await assert.rejects(gallery.createSubject('Ren\u00e9e'), /already exists/);
+  });
+
   it('when the subject is deleted then its example crops are deleted too', async () => {
     const stored = (await loadGallery(blobs)).subjects.find((s) => s.examples.length > 0)!;
     await gallery.deleteSubject(stored.id);

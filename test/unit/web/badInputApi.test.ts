@@ -61,7 +61,7 @@ function subjectCases(): Case[] {
   const named = (label: string, name: unknown, status: number, message: RegExp) => post(label, JSON.stringify({ name }), status, message);
   const mustBe = /The body must be JSON \{ "name": "<1 to 100 characters>" \}/;
   const length = /1 to 100 characters long/;
-  const control = /must not contain control characters/;
+  const control = /must not contain control, formatting or invisible characters/;
   return [
     post('an unfinished object', '{', 400, /not valid JSON/),
     post('an object cut after a key', '{"name": ', 400, /not valid JSON/),
@@ -100,6 +100,12 @@ function subjectCases(): Case[] {
     named('an ANSI escape in the name', '\u001b[31mred', 400, control),
     named('a newline inside the name', 'two\nlines', 400, control),
     named('a C1 control in the name', 'a\u0085b', 400, control),
+    named('a zero-width space in the name', 'Ad\u200ba', 400, control),
+    named('a zero-width joiner in the name', 'Ad\u200da', 400, control),
+    named('a right-to-left override in the name', 'Ada\u202egnirut', 400, control),
+    named('a byte-order mark inside the name', 'Ad\ufeffa', 400, control),
+    named('a line separator in the name', 'Ada\u2028Lovelace', 400, control),
+    named('a colon in the name (it would break <file>:<name>)', 'Ada:Lovelace', 400, /must not contain ":"/),
     named('an existing name', 'alice', 400, /A subject named "alice" already exists/),
     named('an existing name in other case', 'ALICE', 400, /already exists/),
   ];

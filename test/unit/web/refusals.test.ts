@@ -205,7 +205,7 @@ describe('given an empty system with a 2 MB body limit, 5 files and 4 megapixels
       [{ method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'alice' }, 415, /application\/json/],
       [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": ""}' }, 400, /1 to 100 characters/],
       [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(101) }) }, 400, /1 to 100 characters/],
-      [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bad\u0007name' }) }, 400, /control characters/],
+      [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bad\u0007name' }) }, 400, /control, formatting or invisible characters/],
       [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nom: 'alice' }) }, 400, /"name"/],
     ];
     for (const [init, status, message] of attempts) {
