@@ -71,6 +71,18 @@ const baseSchema = z
         }),
       )
       .optional(),
+    /**
+     * Host names (the Host header, without the port) the web tier answers besides localhost names and
+     * IP addresses: a guard against DNS rebinding. `*` answers any. A comma-separated list in the environment.
+     */
+    allowedHosts: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+        z.array(z.string().regex(/^(\*|\.?[a-z0-9-]+(\.[a-z0-9-]+)*\.?)$/i, { error: 'must be host names like facefleet.example.com, .example.com (a domain and its subdomains) or *' }), {
+          error: 'must be a list of host names',
+        }),
+      )
+      .optional(),
     aws: awsSchema.default({ region: 'us-east-1', endpoints: {}, names: {} }),
   })
   .strict();
@@ -105,7 +117,7 @@ export class ConfigError extends Error {
 
 const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
 const numericKeys = new Set<string>(
-  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'aws'].includes(k)),
+  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'aws'].includes(k)),
 );
 
 /** camelCase → FACEFLEET_CAMEL_CASE. */

@@ -78,6 +78,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     classicTimeoutMs: config.classicTimeoutSeconds * 1000,
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
   });
 
   const supervisor = createSupervisor({

@@ -17,7 +17,7 @@ import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { streamRouter } from './routes/stream.ts';
 import { systemRouter } from './routes/system.ts';
-import { crossOrigin, inlineScriptHashes, securityHeaders } from './security.ts';
+import { crossOrigin, hostGuard, inlineScriptHashes, securityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
 
 export interface AppOptions {
@@ -39,6 +39,8 @@ export interface AppOptions {
   apiKey?: string | undefined;
   /** Origins (`https://host[:port]`) allowed to call the API from a browser; default: none (CORS off). */
   corsOrigins?: readonly string[] | undefined;
+  /** Host names answered besides localhost names and IP addresses (DNS-rebinding guard); `*` any. */
+  allowedHosts?: readonly string[] | undefined;
 }
 
 export const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'ui');
@@ -78,6 +80,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   const auth = createAuth({ apiKey: options.apiKey });
   // Outside the error middleware: their headers must survive it turning a failure into JSON.
   app.use(securityHeaders({ inlineScriptHashes: inlineScriptHashes(publicDir) }));
+  app.use(hostGuard({ allowedHosts: options.allowedHosts ?? [] }));
   app.use(crossOrigin({ origins: options.corsOrigins ?? [] }));
   app.use(errorMiddleware(logError));
   app.use(auth.middleware);

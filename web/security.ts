@@ -130,6 +130,43 @@ function refuse(ctx: Context, status: number, code: string, message: string): vo
 }
 
 /**
+ * The hostname of a Host header value (`name[:port]`, `[v6]:port`), lower case, without a trailing
+ * dot; undefined when it is not one. Pure.
+ */
+export function hostnameOf(host: string): string | undefined {
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/i.exec(host.trim());
+  return match?.[1]?.toLowerCase().replace(/\.$/, '');
+}
+
+/** True for names that never come from someone else's DNS: localhost names and IP address literals. Pure. */
+export function isLocalOrAddress(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)) return true;
+  return hostname.startsWith('[') && hostname.endsWith(']');
+}
+
+/**
+ * A guard against DNS rebinding: a page on evil.example whose name is made to resolve to this
+ * server would reach it with `Host: evil.example` and be same-origin with it. So a request is
+ * answered only when its Host is a localhost name, an IP address, or listed in `allowedHosts`
+ * (`name`, `.domain` for the domain and its subdomains, `*` for any); otherwise 421 before anything runs.
+ */
+export function hostGuard(options: { allowedHosts?: readonly string[] } = {}): Middleware {
+  const listed = (options.allowedHosts ?? []).map((h) => h.toLowerCase().replace(/\.$/, ''));
+  const any = listed.includes('*');
+  const allowed = (hostname: string): boolean =>
+    isLocalOrAddress(hostname) || listed.some((h) => (h.startsWith('.') ? hostname === h.slice(1) || hostname.endsWith(h) : hostname === h));
+  return async (ctx, next) => {
+    if (any) return next();
+    const hostname = hostnameOf(ctx.get('Host'));
+    if (hostname === undefined || !allowed(hostname)) {
+      return refuse(ctx, 421, 'unknown-host', `This server does not answer for the host ${JSON.stringify(ctx.get('Host').slice(0, 200))}; list it in allowedHosts.`);
+    }
+    return next();
+  };
+}
+
+/**
  * Cross-origin requests. With no `origins` the API answers no preflight and grants no origin (the
  * browser keeps other sites out). With origins configured, each listed origin gets
  * `Access-Control-Allow-Origin` and its preflights are answered (204); a preflight from any other

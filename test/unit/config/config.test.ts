@@ -104,3 +104,13 @@ describe('given a config for workers', () => {
     }
   });
 });
+
+describe('given allowedHosts', () => {
+  it('when set in the environment as a comma list, then it is a list of names', () => {
+    assert.deepEqual(loadConfig({ env: { FACEFLEET_ALLOWED_HOSTS: 'facefleet.example.com, .corp.example' } }).config.allowedHosts, ['facefleet.example.com', '.corp.example']);
+    assert.equal(loadConfig({ env: {} }).config.allowedHosts, undefined);
+  });
+  it('when a value is not a host name, then one line names the key and the rule', () => {
+    assert.throws(() => loadConfig({ env: { FACEFLEET_ALLOWED_HOSTS: 'http://evil.example/' } }), (error: unknown) => error instanceof ConfigError && /allowedHosts/.test(error.message) && !error.message.includes('\n'));
+  });
+});
