@@ -5,7 +5,7 @@
 import type { EventStore } from '../../adapters/ports.ts';
 import { instanceStates, NotFoundError, type ReadModelRow } from '../../machines/index.ts';
 import { checkId } from '../jobs/getJob.ts';
-import { streamHistory, type History } from '../jobs/jobHistory.ts';
+import { streamHistory, type History, type HistoryPage } from '../jobs/jobHistory.ts';
 import { listRows, withZeros, type ListInput } from '../jobs/listJobs.ts';
 
 /** An instance as clients see it. */
@@ -73,7 +73,7 @@ export function createInstanceService(deps: { store: EventStore }) {
       return instanceView(row);
     },
     /** The instance's events with the state after each. */
-    history: (instanceId: string): Promise<History> => streamHistory(deps.store, 'instance', instanceId),
+    history: (instanceId: string, page?: HistoryPage): Promise<History> => streamHistory(deps.store, 'instance', instanceId, page),
     /** Instances per state, every state present. */
     counts: async () => withZeros(await deps.store.counts('instance'), instanceStates),
   };

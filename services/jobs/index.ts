@@ -9,7 +9,7 @@ import type { UploadFile, UploadLimits } from '../uploads/uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
 import { classicAnswer, submitClassic } from './classic.ts';
 import { getJob, getJobImage } from './getJob.ts';
-import { jobHistory } from './jobHistory.ts';
+import { jobHistory, type HistoryPage } from './jobHistory.ts';
 import { countJobs, listJobs, type ListInput } from './listJobs.ts';
 import { requeueOrphans, type RequeueOptions } from './requeueOrphans.ts';
 import { submitJobs, type Detector, type SubmitOptions } from './submitJobs.ts';
@@ -45,7 +45,7 @@ export function createJobService(deps: JobServiceDeps) {
     get: (jobId: string) => getJob(deps, jobId),
     image: (jobId: string) => getJobImage(deps, jobId),
     list: (input: ListInput = {}) => listJobs(deps.store, input),
-    history: (jobId: string) => jobHistory(deps.store, jobId),
+    history: (jobId: string, page?: HistoryPage) => jobHistory(deps.store, jobId, page),
     counts: () => countJobs(deps.store),
     /** Resolves with the job's row once done or failed. */
     await: (jobId: string, options?: AwaitOptions) => awaitJob(deps, jobId, options),

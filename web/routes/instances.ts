@@ -19,7 +19,7 @@ export function instancesRouter(services: ApiServices): Router {
   });
 
   router.get('/:id/history', async (ctx) => {
-    ctx.body = await services.instances.history(ctx.params.id ?? '');
+    ctx.body = await services.instances.history(ctx.params.id ?? '', { from: queryString(ctx.query.from), limit: queryString(ctx.query.limit) });
   });
 
   return router;

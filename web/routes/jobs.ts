@@ -35,7 +35,7 @@ export function jobsRouter(services: ApiServices, config: WebConfig): Router {
   });
 
   router.get('/:id/history', async (ctx) => {
-    ctx.body = await services.jobs.history(ctx.params.id ?? '');
+    ctx.body = await services.jobs.history(ctx.params.id ?? '', { from: queryString(ctx.query.from), limit: queryString(ctx.query.limit) });
   });
 
   router.get('/:id/image', async (ctx) => {
