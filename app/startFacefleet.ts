@@ -6,7 +6,10 @@
  * the change feed and the ports. `facefleet start` is this plus signals; tests call it directly to
  * run the system in-process (workers still run as their own processes, as in production).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApiServices, type ApiServices } from '../services/api.ts';
 import { createSupervisor } from '../services/supervisor/supervisor.ts';
@@ -72,6 +75,8 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
       return model.loadModel({ threads: config.modelThreads, maxPixels: config.maxPixels });
     },
   });
+  // Uploads are written here before they are checked: a folder of this process alone, removed at stop.
+  const uploadDir = mkdtempSync(join(tmpdir(), 'facefleet-uploads-'));
   const app = createApp(services, {
     maxUploadBytes: config.maxUploadBytes,
     maxFiles: config.maxFiles,
@@ -79,6 +84,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     allowedHosts: config.allowedHosts,
+    uploadDir,
   });
 
   const supervisor = createSupervisor({
@@ -132,6 +138,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
         await supervisor.shutdownInstances(config.terminateGraceSeconds * 1000);
         await services.close();
         await runtime.close();
+        rmSync(uploadDir, { recursive: true, force: true });
       })();
       return stopping;
     },

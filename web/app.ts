@@ -3,6 +3,7 @@
  * the middleware that maps errors to JSON, the API key (auth.ts), one router per resource; then the static pages of web/ui (upload, gallery, inspector). It does not listen: the composition root
  * (`facefleet start`) does, and tests drive `app.callback()`.
  */
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +63,8 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     maxUploadBytes: options.maxUploadBytes ?? services.limits.maxUploadBytes,
     maxFiles: options.maxFiles ?? services.limits.maxFiles,
     classicTimeoutMs: options.classicTimeoutMs ?? 120_000,
-    uploadDir: options.uploadDir ?? join(tmpdir(), 'facefleet-uploads'),
+    // A private folder per app (mkdtemp: 0700, a fresh name nobody could have planted).
+    uploadDir: options.uploadDir ?? mkdtempSync(join(tmpdir(), 'facefleet-uploads-')),
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
   };
   const logError: ErrorLogger =

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Context } from 'koa';
@@ -94,7 +94,7 @@ export async function withUpload<T>(ctx: Context, spec: UploadSpec, handle: (upl
     throw new PayloadTooLargeError(`The request body is ${declared} bytes, more than the limit of ${spec.maxBytes} bytes.`);
   }
   // Every time: a temp cleaner may have removed the folder since the last request.
-  await mkdir(spec.uploadDir, { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(spec.uploadDir);
   const temp = new TempFiles(spec.uploadDir);
   try {
     const upload = await parse(ctx, spec, temp);
@@ -102,6 +102,18 @@ export async function withUpload<T>(ctx: Context, spec: UploadSpec, handle: (upl
   } finally {
     await temp.removeAll();
   }
+}
+
+/**
+ * Makes `dir` (0700) if missing and makes sure it is ours alone: a real folder (not a link someone
+ * planted), owned by this user, open to nobody else. Uploads are written there before they are checked.
+ */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await lstat(dir);
+  if (!info.isDirectory()) throw new Error('the upload folder is not a folder (a link or a file is in its place)');
+  if (process.getuid && info.uid !== process.getuid()) throw new Error('the upload folder belongs to another user');
+  if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
 }
 
 async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<ParsedUpload> {
