@@ -20,7 +20,8 @@ import { filesUnder } from './webHarness.ts';
 const root = mkdtempSync(join(tmpdir(), 'facefleet-slow-'));
 const dataDir = join(root, 'data');
 const childTmp = join(root, 'tmp');
-const uploadDir = join(childTmp, 'facefleet-uploads'); // where the child's web tier puts temp uploads
+/** The temp upload files of the child's web tier (its own facefleet-uploads-* folder under its TMPDIR). */
+const uploads = (): string[] => filesUnder(childTmp).filter((f) => f.startsWith('facefleet-uploads-'));
 let server: FacefleetProcess;
 
 interface Slow {
@@ -113,12 +114,12 @@ describe('given a facefleet server with its real timeouts', () => {
       t.diagnostic(`slow bodies: ${health.count} /healthz meanwhile, slowest ${health.slowestMs.toFixed(0)} ms`);
       const refused = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
       assert.equal(refused.status, 415);
-      assert.ok(filesUnder(uploadDir).length >= 1, 'the slow uploads were being written to temp files');
+      assert.ok(uploads().length >= 1, 'the slow uploads were being written to temp files');
     } finally {
       for (const s of slow) s.stop();
     }
-    for (let i = 0; i < 100 && filesUnder(uploadDir).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(filesUnder(uploadDir), []);
+    for (let i = 0; i < 100 && uploads().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(uploads(), []);
     assert.deepEqual(filesUnder(join(dataDir, 'blobs')), []);
     const counts = (await (await fetch(`${server.url}/v1/counts`)).json()) as { jobs: Record<string, number> };
     assert.equal(Object.values(counts.jobs).reduce((a, b) => a + b, 0), 0);
