@@ -16,7 +16,7 @@ import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads/uploads.ts';
 // What the web needs besides the services: the closed error set (to map it) and the upload helpers.
 export * from './errors.ts';
 export type { ReadModelRow } from '../machines/index.ts';
-export { parseDetector } from './jobs/index.ts';
+export { parseDetector, parseIdempotencyKey } from './jobs/index.ts';
 export type { ClassicAnswer, History, JobDetail, JobView, ListInput, SubmittedJob } from './jobs/index.ts';
 export type { FaceModelLike, SubjectView, ExampleView } from './gallery/index.ts';
 export type { InstanceView } from './instances/instances.ts';

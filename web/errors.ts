@@ -7,7 +7,7 @@
  * message, logged here and never echoed (no stack, no path).
  */
 import Koa, { type Context, type Middleware } from 'koa';
-import { isServiceError, type ServiceError } from '../services/api.ts';
+import { isServiceError, JobFailedError, WaitTimeoutError, type ServiceError } from '../services/api.ts';
 
 export type ErrorLogger = (error: unknown, ctx: Context) => void;
 
@@ -99,6 +99,8 @@ export function errorMiddleware(log: ErrorLogger): Middleware {
       for (const name of Object.keys(ctx.response.headers)) if (name.toLowerCase() !== 'connection') ctx.remove(name);
       ctx.status = status;
       ctx.type = 'application/json';
+      // A wait that timed out or a job that failed names its job, so a client can look it up instead of submitting again.
+      if (error instanceof WaitTimeoutError || error instanceof JobFailedError) ctx.set('X-Job-Id', error.jobId);
       ctx.body = { error: { code, message } };
     }
   };

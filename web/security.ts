@@ -195,7 +195,7 @@ export function crossOrigin(options: { origins?: readonly string[] } = {}): Midd
       for (const [name, value] of Object.entries(corsHeaders())) ctx.set(name, value);
       if (!listed) return refuse(ctx, 403, 'forbidden', `The origin ${JSON.stringify(origin.slice(0, 200))} is not allowed; list it in corsOrigins.`);
       ctx.set('Access-Control-Allow-Methods', 'GET, HEAD, POST, PUT, DELETE');
-      ctx.set('Access-Control-Allow-Headers', 'Content-Type, X-Api-Key, Authorization');
+      ctx.set('Access-Control-Allow-Headers', 'Content-Type, X-Api-Key, Authorization, Idempotency-Key');
       ctx.set('Access-Control-Max-Age', '600');
       ctx.status = 204;
       return;

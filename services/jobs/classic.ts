@@ -16,8 +16,8 @@ export interface ClassicAnswer {
 }
 
 /** Checks and submits the one image of a classic request (field named in errors: `inputFile`). */
-export async function submitClassic(deps: SubmitDeps, files: readonly UploadFile[], field = 'inputFile'): Promise<SubmittedJob> {
-  const [job] = await submitJobs(deps, files, { source: 'classic', field });
+export async function submitClassic(deps: SubmitDeps, files: readonly UploadFile[], field = 'inputFile', idempotencyKey?: string): Promise<SubmittedJob> {
+  const [job] = await submitJobs(deps, files, { source: 'classic', field, ...(idempotencyKey ? { idempotencyKey } : {}) });
   if (!job) throw new Error('submitJobs returned no job');
   return job;
 }

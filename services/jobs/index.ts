@@ -17,7 +17,7 @@ import { submitJobs, type Detector, type SubmitOptions } from './submitJobs.ts';
 export { jobView, type JobDetail, type JobTimings, type JobView } from './getJob.ts';
 export type { History } from './jobHistory.ts';
 export type { ListInput } from './listJobs.ts';
-export { parseDetector, type Detector, type JobSource, type SubmittedJob } from './submitJobs.ts';
+export { parseDetector, parseIdempotencyKey, type Detector, type JobSource, type SubmittedJob } from './submitJobs.ts';
 export type { ClassicAnswer } from './classic.ts';
 export type { RequeueOutcome } from './requeueOrphans.ts';
 
@@ -39,7 +39,7 @@ export function createJobService(deps: JobServiceDeps) {
     /** Checks and submits images; see submitJobs. */
     submit: (files: readonly UploadFile[], options: SubmitOptions) => submitJobs(deps, files, options),
     /** The classic `POST /`, step 1: check and submit the one image. */
-    submitClassic: (files: readonly UploadFile[], field?: string) => submitClassic(deps, files, field),
+    submitClassic: (files: readonly UploadFile[], field?: string, idempotencyKey?: string) => submitClassic(deps, files, field, idempotencyKey),
     /** The classic `POST /`, step 2: wait for the job and answer `<name>:<label>`. */
     classicAnswer: (job: { id: string; fileName: string }, options: AwaitOptions) => classicAnswer(deps, job, options),
     get: (jobId: string) => getJob(deps, jobId),

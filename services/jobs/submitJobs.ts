@@ -7,11 +7,12 @@
  *    `requeueOrphans` re-sends, so the job is never stuck.
  */
 import type { Blobs, EventStore, Queue } from '../../adapters/ports.ts';
-import { emptyState, streamName, ValidationError, type NewEvent } from '../../machines/index.ts';
+import { createHash } from 'node:crypto';
+import { emptyState, streamName, ValidationError, VersionConflictError, type NewEvent } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
 import { blobKeys } from '../blobKeys.ts';
 import type { RequestMessage } from './messages.ts';
-import { propose } from '../streams/propose.ts';
+import { load, propose } from '../streams/propose.ts';
 import { checkFileCount, checkImage, uploadBody, type CheckedImage, type UploadFile, type UploadLimits } from '../uploads/uploads.ts';
 
 export type Detector = 'ssd' | 'tiny';
@@ -38,6 +39,11 @@ export interface SubmitDeps {
 
 export interface SubmitOptions {
   source: JobSource;
+  /**
+   * The client's `Idempotency-Key`: the same key submits the same job(s) once — a retry answers the
+   * jobs the first request made (whatever their state) and writes nothing.
+   */
+  idempotencyKey?: string;
   /** Overrides the default detector for these jobs. */
   detector?: Detector;
   /** The multipart field the files came in, for error messages. */
@@ -46,8 +52,24 @@ export interface SubmitOptions {
 
 export interface SubmittedJob {
   id: string;
-  state: 'queued';
+  /** `queued` for a new job; a retried idempotency key answers the job's state now. */
+  state: string;
   fileName: string;
+}
+
+/** An Idempotency-Key as a client may send it: 1–200 visible ASCII characters. ValidationError otherwise. */
+export function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(value)) throw new ValidationError('Idempotency-Key must be 1 to 200 visible ASCII characters (a UUID is a good choice).');
+  return value;
+}
+
+/**
+ * The job id of the `index`-th file of a request with this idempotency key: derived, so a retry of
+ * the request names the same stream and the event store's version check makes it once.
+ */
+export function idempotentJobId(key: string, index: number): string {
+  return `k${createHash('sha256').update(`${key}\u0000${index}`).digest('base64url').slice(0, 32)}`;
 }
 
 /**
@@ -60,13 +82,38 @@ export async function submitJobs(deps: SubmitDeps, files: readonly UploadFile[],
   const checked: CheckedImage[] = [];
   for (const file of files) checked.push(await checkImage(file, deps.limits));
   const submitted: SubmittedJob[] = [];
-  for (const image of checked) submitted.push(await submitChecked(deps, image, options));
+  for (const [index, image] of checked.entries()) {
+    const key = options.idempotencyKey;
+    submitted.push(key === undefined ? await submitChecked(deps, image, options) : await submitOnce(deps, image, options, idempotentJobId(key, index)));
+  }
   return submitted;
 }
 
+/**
+ * Submits the image as job `jobId` unless that job exists: then it is answered as it is now and
+ * nothing is written. Two requests with one key at once: both may store the (same) image, one
+ * appends, the other finds the stream taken and answers the winner's job.
+ */
+async function submitOnce(deps: SubmitDeps, image: CheckedImage, options: SubmitOptions, jobId: string): Promise<SubmittedJob> {
+  const existing = async (): Promise<SubmittedJob | undefined> => {
+    const state = await load(deps.store, streamName('job', jobId));
+    return state.seq > 0 ? { id: jobId, state: state.state, fileName: image.fileName } : undefined;
+  };
+  const found = await existing();
+  if (found) return found;
+  try {
+    return await submitChecked(deps, image, options, jobId);
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    const winner = await existing();
+    if (!winner) throw error;
+    return winner;
+  }
+}
+
 /** Submits one already checked image: blob → event → message. */
-export async function submitChecked(deps: SubmitDeps, image: CheckedImage, options: SubmitOptions): Promise<SubmittedJob> {
-  const jobId = deps.clock.newId();
+export async function submitChecked(deps: SubmitDeps, image: CheckedImage, options: SubmitOptions, jobId = deps.clock.newId()): Promise<SubmittedJob> {
+  const fresh = options.idempotencyKey === undefined;
   const imageKey = blobKeys.image(jobId);
   const stream = streamName('job', jobId);
   const event: NewEvent = {
@@ -88,7 +135,8 @@ export async function submitChecked(deps: SubmitDeps, image: CheckedImage, optio
     // A fresh id: the stream must be new (expected seq 0); one attempt, a conflict is a real error.
     await propose(deps.store, stream, () => [event], { known: emptyState(stream), attempts: 1 });
   } catch (error) {
-    await deps.blobs.delete(imageKey).catch(() => undefined);
+    // A derived id's image may be the winner's of a concurrent retry: leave it.
+    if (fresh || !(error instanceof VersionConflictError)) await deps.blobs.delete(imageKey).catch(() => undefined);
     throw error;
   }
   const message: RequestMessage = { jobId };

@@ -1,10 +1,11 @@
 /**
  * `POST /` — the classic course client: one image in the multipart field `inputFile` (older clients:
  * `myfile`); the request is held until the job is done and answered in plain text
- * `<file name without extension>:<label>`. A failed job is a 422, a wait past the timeout a 504.
+ * `<file name without extension>:<label>`. A failed job is a 422, a wait past the timeout a 504;
+ * both carry `X-Job-Id`. A retry with the same `Idempotency-Key` waits for the same job.
  */
 import Router from '@koa/router';
-import type { ApiServices } from '../../services/api.ts';
+import { parseIdempotencyKey, type ApiServices } from '../../services/api.ts';
 import type { WebConfig } from '../config.ts';
 import { withUpload } from '../upload.ts';
 
@@ -13,7 +14,7 @@ export function classicRouter(services: ApiServices, config: WebConfig): Router 
   router.post('/', async (ctx) => {
     const spec = { fields: ['inputFile', 'myfile'], maxFiles: 1, maxBytes: config.maxUploadBytes, uploadDir: config.uploadDir };
     // The temp file is gone once the job is submitted; only then do we wait.
-    const job = await withUpload(ctx, spec, (upload) => services.jobs.submitClassic(upload.files, upload.field));
+    const job = await withUpload(ctx, spec, (upload) => services.jobs.submitClassic(upload.files, upload.field, parseIdempotencyKey(ctx.get('Idempotency-Key'))));
     const gone = new AbortController();
     const onClose = () => {
       if (!ctx.res.writableFinished) gone.abort(new Error('the client closed the connection'));

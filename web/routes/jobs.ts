@@ -3,7 +3,7 @@
  * done), its history (events and the state after each) and its uploaded image.
  */
 import Router from '@koa/router';
-import { parseDetector, type ApiServices } from '../../services/api.ts';
+import { parseDetector, parseIdempotencyKey, type ApiServices } from '../../services/api.ts';
 import type { WebConfig } from '../config.ts';
 import { withUpload } from '../upload.ts';
 import { queryString } from './query.ts';
@@ -15,7 +15,8 @@ export function jobsRouter(services: ApiServices, config: WebConfig): Router {
     const spec = { fields: ['file'], maxFiles: config.maxFiles, maxBytes: config.maxUploadBytes, uploadDir: config.uploadDir };
     const jobs = await withUpload(ctx, spec, (upload) => {
       const detector = parseDetector(upload.values.detector);
-      return services.jobs.submit(upload.files, { source: 'v1', field: upload.field, ...(detector ? { detector } : {}) });
+      const idempotencyKey = parseIdempotencyKey(ctx.get('Idempotency-Key'));
+      return services.jobs.submit(upload.files, { source: 'v1', field: upload.field, ...(detector ? { detector } : {}), ...(idempotencyKey ? { idempotencyKey } : {}) });
     });
     ctx.status = 202;
     if (jobs.length === 1 && jobs[0]) ctx.set('Location', `/v1/jobs/${jobs[0].id}`);
