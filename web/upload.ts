@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Context } from 'koa';
 import { koaBody } from 'koa-body';
+import { boundaryOf, guardMultipart, MultipartLimitError } from './multipartGuard.ts';
 import { discardBody } from './security.ts';
 import { checkFileCount, PayloadTooLargeError, safeFileName, UnsupportedMediaTypeError, ValidationError, type UploadFile } from '../services/api.ts';
 
@@ -37,6 +38,8 @@ export interface ParsedUpload {
 }
 
 const MAX_TEXT_FIELDS = 20;
+/** The header block of one part (Content-Disposition with its file name, Content-Type…). */
+export const MAX_PART_HEADER_BYTES = 16 * 1024;
 const MAX_TEXT_BYTES = 64 * 1024;
 
 /** The temp files of one request. */
@@ -149,11 +152,28 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
       },
     },
   });
+  // formidable reads a guarded copy of the body: every byte counted, part headers bounded.
+  const req = ctx.req;
+  const guard = guardMultipart({ boundary: boundaryOf(ctx.get('content-type')), maxBodyBytes: spec.maxBytes, maxHeaderBytes: MAX_PART_HEADER_BYTES });
+  req.pipe(guard);
+  // A client that goes away mid-body must end formidable's wait too (pipe does not pass that on).
+  const onGone = (): void => {
+    if (!req.complete) guard.destroy(Object.assign(new Error('The upload was aborted before it was complete.'), { code: 1002 }));
+  };
+  req.once('close', onGone);
+  req.once('error', onGone);
+  ctx.req = Object.assign(guard, { headers: req.headers }) as unknown as typeof req;
   try {
     await parser(ctx, async () => undefined);
   } catch (error) {
+    req.unpipe(guard);
+    ctx.req = req;
     refuseRest(ctx);
     throw translate(error, spec);
+  } finally {
+    ctx.req = req;
+    req.off('close', onGone);
+    req.off('error', onGone);
   }
   if (unexpected !== undefined) {
     throw new ValidationError(`Send the image in ${fieldHint(spec)} (the request had a file in the field ${JSON.stringify(unexpected)}).`);
@@ -191,6 +211,9 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
 
 /** formidable's errors (numeric codes) as our 4xx errors. */
 function translate(error: unknown, spec: UploadSpec): Error {
+  if (error instanceof MultipartLimitError) {
+    return error.limit === 'body' ? new PayloadTooLargeError(error.message) : new ValidationError(`${error.message} Send the file with a shorter name.`);
+  }
   const e = error as { httpCode?: number; code?: unknown; message?: string };
   const tooLarge = e.code === 1009 || e.code === 1016 || e.httpCode === 413;
   if (tooLarge) {
