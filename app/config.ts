@@ -159,6 +159,12 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
+/** `line:column` (1-based) of a character offset. */
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
 function readJsonFile(file: string): Record<string, unknown> {
   let text: string;
   try {
@@ -170,7 +176,10 @@ function readJsonFile(file: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`config: ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    // Never the parser's message: it quotes the text around the mistake, which may be the API key.
+    const position = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    const where = position === undefined ? '' : ` at line ${lineAndColumn(text, Number(position))}`;
+    throw new ConfigError(`config: ${file} is not valid JSON${where} (its text is not shown: it may hold secrets)`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`config: ${file} must hold a JSON object`);
   return value as Record<string, unknown>;

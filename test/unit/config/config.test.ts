@@ -114,3 +114,19 @@ describe('given allowedHosts', () => {
     assert.throws(() => loadConfig({ env: { FACEFLEET_ALLOWED_HOSTS: 'http://evil.example/' } }), (error: unknown) => error instanceof ConfigError && /allowedHosts/.test(error.message) && !error.message.includes('\n'));
   });
 });
+
+describe('given a config file that is not valid JSON around the API key', () => {
+  it('when it is loaded, then the one-line error gives the place but none of the text', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facefleet-config-'));
+    for (const [text, where] of [['{\n  "apiKey": supersecretkey123\n}', /line 2:|is not valid JSON \(/], ['{\n  "apiKey": "supersecretkey123"\n  "port": 1\n}', /at line 3:3/]] as const) {
+      const file = join(dir, 'c.json');
+      writeFileSync(file, text);
+      assert.throws(() => loadConfig({ file, env: {} }), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.doesNotMatch(error.message, /supersecret|apiKey/);
+        assert.match(error.message, where);
+        return true;
+      });
+    }
+  });
+});
