@@ -34,6 +34,10 @@ export interface AppOptions {
   uploadDir?: string;
   /** SSE heartbeat period (default 15 s). */
   sseHeartbeatMs?: number;
+  /** Most SSE connections at once (default 200). */
+  maxStreamClients?: number;
+  /** Unread bytes after which an SSE stream is closed (default 1 MiB). */
+  maxStreamBufferedBytes?: number;
   /** Where unexpected errors are reported (default: console.error, one line and the stack). */
   logError?: ErrorLogger;
   /** When set, writes and /v1 reads need it (see auth.ts); default: open. */
@@ -66,6 +70,8 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     // A private folder per app (mkdtemp: 0700, a fresh name nobody could have planted).
     uploadDir: options.uploadDir ?? mkdtempSync(join(tmpdir(), 'facefleet-uploads-')),
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
+    maxStreamClients: options.maxStreamClients ?? 200,
+    maxStreamBufferedBytes: options.maxStreamBufferedBytes ?? 1024 * 1024,
   };
   const logError: ErrorLogger =
     options.logError ?? ((error, ctx) => console.error(`facefleet web: ${ctx.method} ${ctx.path} failed:`, error instanceof Error ? (error.stack ?? error.message) : error));

@@ -10,4 +10,8 @@ export interface WebConfig {
   uploadDir: string;
   /** SSE heartbeat period. */
   sseHeartbeatMs: number;
+  /** Most `GET /v1/stream` connections at once; more are answered 503. */
+  maxStreamClients: number;
+  /** A stream whose client has not read this many bytes is closed (it may reconnect). */
+  maxStreamBufferedBytes: number;
 }

@@ -13,7 +13,13 @@ export interface SseStream {
   close(): void;
 }
 
-export function openSse(ctx: Context, options: { heartbeatMs?: number; retryMs?: number; onClose: () => void }): SseStream {
+/**
+ * Opens the stream. Backpressure: events are written only while the client reads; once more than
+ * `maxBufferedBytes` wait unread (a client that stopped reading), the stream is closed rather than
+ * buffering every change for it — it reconnects and reads the current state from the API.
+ */
+export function openSse(ctx: Context, options: { heartbeatMs?: number; retryMs?: number; maxBufferedBytes?: number; onClose: () => void }): SseStream {
+  const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const body = new PassThrough();
   ctx.req.socket.setTimeout(0);
@@ -28,7 +34,16 @@ export function openSse(ctx: Context, options: { heartbeatMs?: number; retryMs?:
   body.write(`retry: ${options.retryMs ?? 2000}\n: connected\n\n`);
 
   let closed = false;
-  const heartbeat = setInterval(() => body.write(': heartbeat\n\n'), heartbeatMs);
+  const unread = (): number => body.writableLength + body.readableLength + ctx.res.writableLength;
+  const write = (text: string): void => {
+    if (closed) return;
+    if (unread() + text.length > maxBuffered) {
+      cleanup();
+      return;
+    }
+    body.write(text);
+  };
+  const heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatMs);
   const cleanup = () => {
     if (closed) return;
     closed = true;
@@ -43,12 +58,11 @@ export function openSse(ctx: Context, options: { heartbeatMs?: number; retryMs?:
 
   return {
     send(event, data) {
-      if (closed) return;
       // JSON has no raw newlines, so one `data:` line carries the whole payload.
-      body.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!closed) write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     comment(text) {
-      if (!closed) body.write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`);
+      write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`);
     },
     close: cleanup,
   };
