@@ -79,7 +79,10 @@ export interface QueueMessage {
 export interface ReceiveOptions {
   /** 1..10, default 1. */
   maxMessages?: number;
-  /** Long-poll up to this many seconds (0..20) for a first message; returns as soon as one arrives. */
+  /**
+   * Long-poll up to this many seconds (0..20, fractions allowed; SQS rounds up to whole seconds)
+   * for a first message; returns as soon as one arrives.
+   */
   waitSeconds?: number;
   /** Hide received messages for this many seconds (default: the queue's). */
   visibilityTimeoutSeconds?: number;

@@ -12,7 +12,7 @@ import { createApiServices, type ApiServices } from '../services/api.ts';
 import { createSupervisor } from '../services/supervisor/supervisor.ts';
 import { createApp } from '../web/app.ts';
 import { hardenServer, serverOptions } from '../web/security.ts';
-import { workerEnv, type Config } from './config.ts';
+import { idlePolicy, workerEnv, type Config } from './config.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 
 export interface StartOptions {
@@ -90,7 +90,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
       bootTimeoutSeconds: config.bootTimeoutSeconds,
       tickMs: config.supervisorTickMs,
       emptyPollsToIdle: config.emptyPollsToIdle,
-      emptyPollsToTerminate: config.emptyPollsToTerminate,
+      idle: idlePolicy(config),
     },
     bootEnv: workerEnv(config),
     requeueOrphans: () => services.jobs.requeueOrphans(),

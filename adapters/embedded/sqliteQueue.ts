@@ -45,6 +45,12 @@ function checkRange(what: string, value: number, min: number, max: number): numb
   return value;
 }
 
+/** Like checkRange, for a wait that may be a fraction of a second. */
+function checkSeconds(what: string, value: number, max: number): number {
+  if (!Number.isFinite(value) || value < 0 || value > max) throw new RangeError(`${what} must be a number of seconds from 0 to ${max}, got ${value}`);
+  return value;
+}
+
 function checkBody(body: string): string {
   if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) throw new RangeError(`a message body is at most ${MAX_BODY_BYTES} bytes`);
   return body;
@@ -164,7 +170,7 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
 
     async receive(options: ReceiveOptions = {}) {
       const max = checkRange('maxMessages', options.maxMessages ?? 1, 1, MAX_BATCH);
-      const wait = checkRange('waitSeconds', options.waitSeconds ?? 0, 0, MAX_WAIT_SECONDS);
+      const wait = checkSeconds('waitSeconds', options.waitSeconds ?? 0, MAX_WAIT_SECONDS);
       const visibility = checkRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? defaultVisibility, 0, MAX_VISIBILITY_SECONDS);
       const deadline = Date.now() + wait * 1000;
       for (;;) {

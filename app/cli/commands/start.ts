@@ -16,7 +16,7 @@ worker fleet with the backlog. Configuration, lowest precedence first: defaults,
 e.g. FACEFLEET_HEARTBEAT_SECONDS; PORT for the port), then these flags. The effective configuration
 is printed at start (secrets masked); a bad value stops start-up with one line naming the key.
 
-Keys: backend host port dataDir cap jobsPerInstance emptyPollsToIdle emptyPollsToTerminate
+Keys: backend host port dataDir cap jobsPerInstance emptyPollsToIdle idleSeconds idleFloorSeconds
 pollWaitSeconds visibilityTimeoutSeconds heartbeatSeconds maxReceives maxAttempts supervisorTickMs
 terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds maxUploadBytes maxFiles maxPixels
 detector threshold modelThreads classicTimeoutSeconds apiKey corsOrigins aws{region,endpoints,names}

@@ -10,7 +10,7 @@ import { UsageError, type Command } from '../command.ts';
 const usage = `Usage: facefleet worker [--config file]
 
 Runs one worker instance: loads the face model, long-polls the request queue, processes jobs, and
-terminates itself after emptyPollsToTerminate empty polls in a row. Normally started by
+terminates itself once the queue has stayed empty for its idle time (idleSeconds). Normally started by
 \`facefleet start\`; its configuration comes from FACEFLEET_* variables (see facefleet start --help).
 FACEFLEET_INSTANCE_ID names its instance stream (default: a new id, requested by the worker itself).
 `;
@@ -26,7 +26,7 @@ const command: Command = {
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
-    const { loadConfig } = await import('../../config.ts');
+    const { loadConfig, idlePolicy } = await import('../../config.ts');
     const { config } = loadConfig(values.config ? { file: values.config } : {});
     // Fault injection (reliability tests only): a typo in FACEFLEET_FAULTS stops the worker here.
     const { faultsFromEnvironment } = await import('../../faults.ts');
@@ -52,7 +52,7 @@ const command: Command = {
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
         heartbeatSeconds: config.heartbeatSeconds,
         emptyPollsToIdle: config.emptyPollsToIdle,
-        emptyPollsToTerminate: config.emptyPollsToTerminate,
+        idleSeconds: idlePolicy(config).fixedSeconds ?? idlePolicy(config).priorSeconds,
         threshold: config.threshold,
       },
       log,

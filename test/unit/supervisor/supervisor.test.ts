@@ -59,7 +59,7 @@ beforeEach(() => {
     deadLetters,
     compute,
     clock: bench.clock,
-    settings: { cap: 19, jobsPerInstance: 1, terminateGraceSeconds: 20, heartbeatTimeoutSeconds: 30, bootTimeoutSeconds: 60, tickMs: 1000, emptyPollsToIdle: 2, emptyPollsToTerminate: 4 },
+    settings: { cap: 19, jobsPerInstance: 1, terminateGraceSeconds: 20, heartbeatTimeoutSeconds: 30, bootTimeoutSeconds: 60, tickMs: 1000, emptyPollsToIdle: 2, idle: { fixedSeconds: 4, floorSeconds: 1, priorSeconds: 1, window: 9 } },
     bootEnv: { FACEFLEET_X: '1' },
     log: () => undefined,
   });
@@ -80,7 +80,7 @@ describe('given a backlog of 3 and no instances', () => {
     for (const instanceId of compute.launches[0]!.instanceIds) {
       const state = await load(bench.store, streamName('instance', instanceId));
       assert.equal(state.state, 'booting');
-      assert.equal(state.context.emptyPollsToTerminate, 4);
+      assert.equal(state.context.idleSeconds, 4);
       assert.deepEqual((await bench.types(streamName('instance', instanceId))), ['InstanceRequested', 'InstanceLaunched']);
     }
     assert.deepEqual(await supervisor.tick(), [], 'the next tick sees them active');
