@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -77,6 +77,8 @@ const baseSchema = z
         }),
       )
       .optional(),
+    /** Least severe log line written (pino levels). */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
     aws: awsSchema.default({ region: 'us-east-1', endpoints: {}, names: {} }),
   })
   .strict();
@@ -110,7 +112,7 @@ export class ConfigError extends Error {
 
 const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
 const numericKeys = new Set<string>(
-  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'aws'].includes(k)),
+  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'logLevel', 'aws'].includes(k)),
 );
 
 /** camelCase → FACEFLEET_CAMEL_CASE. */
@@ -247,7 +249,13 @@ export function describeConfig(loaded: LoadedConfig): string[] {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(loaded.config)) {
     if (value === undefined) continue;
-    const shown = secretKeys.has(key) ? '********' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const shown = secretKeys.has(key)
+      ? '********'
+      : key === 'dataDir'
+        ? relative(process.cwd(), String(value)) || '.'
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
     const source = loaded.sources[key as ConfigKey] ?? 'default';
     lines.push(`  ${key.padEnd(24)} ${shown}${source === 'default' ? '' : `  (${source})`}`);
   }
@@ -283,6 +291,7 @@ export function workerEnv(config: Config): Record<string, string> {
     'detector',
     'threshold',
     'modelThreads',
+    'logLevel',
   ];
   const env: Record<string, string> = {};
   for (const key of keys) env[envName(key)] = String(config[key]);
