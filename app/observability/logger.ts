@@ -23,12 +23,14 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
-// An absolute path: a slash-led run of at least two segments (URLs are left alone: `//` follows their scheme).
-const absolutePath = /(?<![\w:/.])\/(?:[\w.@+-]+\/)+[\w.@+-]+/g;
+// An absolute path: a slash-led run of at least two segments, not inside a URL (`http://host/a/b`
+// is left alone: its slashes follow `:` or a host); `file://` URLs are paths and are cut too.
+const absolutePath = /(?<![\w:/.])\/(?:[^\s/'"`()<>,;]+\/)+[^\s/'"`()<>,;]+/g;
+const fileUrl = /file:\/\/(?=\/)/g;
 
 /** `text` with every absolute path cut to `…/<last two parts>`. Pure. */
 export function scrubPaths(text: string): string {
-  return text.replace(absolutePath, (match) => `…/${match.split('/').slice(-2).join('/')}`);
+  return text.replace(fileUrl, ' ').replace(absolutePath, (match) => `…/${match.split('/').slice(-2).join('/')}`);
 }
 
 function scrubValue(value: unknown): unknown {

@@ -24,6 +24,8 @@ describe('given texts with paths', () => {
   it('when scrubbed, then absolute paths keep their last two parts and URLs stay', () => {
     assert.equal(scrubPaths('read /a/b/c/d.json failed'), 'read …/c/d.json failed');
     assert.equal(scrubPaths('GET http://127.0.0.1:3000/v1/jobs/x'), 'GET http://127.0.0.1:3000/v1/jobs/x');
+    assert.ok(!scrubPaths('at file:///work/fleet/app/x.ts:3:1').includes('/work/'));
+    assert.equal(scrubPaths("cannot open '/home/me/data/x.db'"), "cannot open '…/data/x.db'");
     assert.deepEqual(errorField(Object.assign(new Error('boom /x/y/z'), { code: 'E1' })), { type: 'Error', message: 'boom …/y/z', code: 'E1' });
   });
 });
