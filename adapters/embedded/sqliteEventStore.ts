@@ -16,7 +16,7 @@ import {
   type StoredEvent,
   type StreamKind,
 } from '../../machines/index.ts';
-import { createSchemaSql, migrateCounts, prepareStatements, type ReadModelRecord, type Statements } from './sqlite/eventsSchema.ts';
+import { createSchemaSql, hasCountsTable, migrateCounts, prepareStatements, type ReadModelRecord, type Statements } from './sqlite/eventsSchema.ts';
 
 export interface SqliteEventStoreOptions {
   /** The database file (created with its tables when absent, unless `readonly`). */
@@ -124,7 +124,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
     db.exec(createSchemaSql);
     migrateCounts(db);
   }
-  const sql: Statements = prepareStatements(db);
+  const sql: Statements = prepareStatements(db, hasCountsTable(db));
   let closed = false;
 
   const appendTx = db.transaction((stream: string, expectedSeq: number, events: NewEvent[], view?: ReadModelRow): AppendResult => {
@@ -154,8 +154,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
       }).changes > 0;
       // The counts follow the row in this transaction: counts() never scans.
       if (moved && before?.state !== view.state) {
-        if (before) sql.addToCount.run({ kind: view.kind, state: before.state, n: -1 });
-        sql.addToCount.run({ kind: view.kind, state: view.state, n: 1 });
+        if (before) sql.addToCount?.run({ kind: view.kind, state: before.state, n: -1 });
+        sql.addToCount?.run({ kind: view.kind, state: view.state, n: 1 });
       }
     }
     return { seq, events: stored };

@@ -82,6 +82,9 @@ const listStates = `SELECT ${rowColumns} FROM read_models
 
 const counts = `SELECT state, n FROM read_model_counts WHERE kind = ? AND n > 0`;
 
+// Only for a file opened read-only that predates the counters (the replay CLI on an old data dir).
+const countsByScan = `SELECT state, count(*) AS n FROM read_models WHERE kind = ? GROUP BY state`;
+
 const changesAfter = `SELECT ${rowColumns} FROM read_models WHERE change > ? ORDER BY change LIMIT ?`;
 
 const lastChange = `SELECT coalesce(max(change), 0) AS change FROM read_models`;
@@ -89,7 +92,7 @@ const lastChange = `SELECT coalesce(max(change), 0) AS change FROM read_models`;
 /** Creates the counts table when missing, under the write lock (another process may be migrating too). */
 export function migrateCounts(db: Database.Database): void {
   db.transaction(() => {
-    if (!db.prepare(hasCounts).get()) db.exec(createCountsSql);
+    if (!hasCountsTable(db)) db.exec(createCountsSql);
   }).immediate();
 }
 
@@ -115,11 +118,16 @@ export interface EventRecord {
   data: string;
 }
 
-/** Every statement the store runs, prepared once per connection. */
-export function prepareStatements(db: Database.Database) {
+/** Whether the file has the counts table (a read-only open of an older file may not). */
+export function hasCountsTable(db: Database.Database): boolean {
+  return db.prepare(hasCounts).get() !== undefined;
+}
+
+/** Every statement the store runs, prepared once per connection; without `counters`, counts scan and nothing moves them. */
+export function prepareStatements(db: Database.Database, counters = true) {
   return {
     readModelState: db.prepare<[string, string], { state: string; seq: number }>(readModelState),
-    addToCount: db.prepare<[{ kind: string; state: string; n: number }]>(addToCount),
+    addToCount: counters ? db.prepare<[{ kind: string; state: string; n: number }]>(addToCount) : undefined,
     lastSeq: db.prepare<[string], { seq: number }>(lastSeq),
     insertEvent: db.prepare<[string, number, string, string, string]>(insertEvent),
     upsertReadModel: db.prepare(upsertReadModel),
@@ -128,7 +136,7 @@ export function prepareStatements(db: Database.Database) {
     listAll: db.prepare<[object], ReadModelRecord>(listAll),
     listOneState: db.prepare<[object], ReadModelRecord>(listOneState),
     listStates: db.prepare<[object], ReadModelRecord>(listStates),
-    counts: db.prepare<[string], { state: string; n: number }>(counts),
+    counts: db.prepare<[string], { state: string; n: number }>(counters ? counts : countsByScan),
     changesAfter: db.prepare<[number, number], ReadModelRecord>(changesAfter),
     lastChange: db.prepare<[], { change: number }>(lastChange),
   };
