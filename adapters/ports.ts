@@ -51,8 +51,12 @@ export interface EventStore {
   get(kind: StreamKind, id: string): Promise<ReadModelRow | undefined>;
   /** Read model rows of a kind, newest first (by createdAt), optionally by state, paged. */
   list(query: ReadModelQuery): Promise<Page<ReadModelRow>>;
-  /** Number of rows per state for a kind (states with no rows are absent). */
-  counts(kind: StreamKind): Promise<Record<string, number>>;
+  /**
+   * Number of rows per state for a kind (states with no rows are absent), only of `states` when
+   * given. SQLite: counters moved with every append (constant cost); DynamoDB: COUNT queries of the
+   * by-state index, so ask only for the states you need (done grows with history).
+   */
+  counts(kind: StreamKind, states?: readonly string[]): Promise<Record<string, number>>;
   /**
    * Rows changed after `cursor` (omit it for "from now on": returns no rows and a cursor), oldest
    * change first, at most `limit`. Drives the SSE stream and the inspector.
@@ -79,7 +83,10 @@ export interface QueueMessage {
 export interface ReceiveOptions {
   /** 1..10, default 1. */
   maxMessages?: number;
-  /** Long-poll up to this many seconds (0..20) for a first message; returns as soon as one arrives. */
+  /**
+   * Long-poll up to this many seconds (0..20, fractions allowed; SQS rounds up to whole seconds)
+   * for a first message; returns as soon as one arrives.
+   */
   waitSeconds?: number;
   /** Hide received messages for this many seconds (default: the queue's). */
   visibilityTimeoutSeconds?: number;

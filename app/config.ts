@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -43,7 +43,13 @@ const baseSchema = z
     cap: int(0, 1000).default(19),
     jobsPerInstance: int(1, 100).default(1),
     emptyPollsToIdle: int(1, 1000).default(2),
-    emptyPollsToTerminate: int(1, 1000).default(5),
+    /**
+     * Seconds the request queue must stay empty before an instance terminates itself; "auto" (the
+     * default): the measured boot-to-first-poll, rolling median (see services/supervisor/idlePolicy.ts).
+     */
+    idleSeconds: z.union([z.literal('auto'), num(0.1, 86_400)], { error: 'must be "auto" or a number of seconds from 0.1' }).default('auto'),
+    /** The least idle time "auto" picks, seconds. */
+    idleFloorSeconds: num(0.1, 3600).default(1),
     pollWaitSeconds: int(0, 20).default(2),
     visibilityTimeoutSeconds: int(1, 43200).default(30),
     heartbeatSeconds: num(0, 3600, true).default(5),
@@ -83,6 +89,8 @@ const baseSchema = z
         }),
       )
       .optional(),
+    /** Least severe log line written (pino levels). */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
     aws: awsSchema.default({ region: 'us-east-1', endpoints: {}, names: {} }),
   })
   .strict();
@@ -93,7 +101,6 @@ export const configSchema = baseSchema.superRefine((c, ctx) => {
     };
     rule(c.heartbeatSeconds < c.visibilityTimeoutSeconds, 'heartbeatSeconds', `must be less than visibilityTimeoutSeconds (${c.visibilityTimeoutSeconds})`);
     rule(c.heartbeatSeconds < c.heartbeatTimeoutSeconds, 'heartbeatSeconds', `must be less than heartbeatTimeoutSeconds (${c.heartbeatTimeoutSeconds})`);
-    rule(c.emptyPollsToTerminate >= c.emptyPollsToIdle, 'emptyPollsToTerminate', `must be at least emptyPollsToIdle (${c.emptyPollsToIdle})`);
     rule(c.pollWaitSeconds < c.heartbeatTimeoutSeconds, 'pollWaitSeconds', `must be less than heartbeatTimeoutSeconds (${c.heartbeatTimeoutSeconds})`);
   });
 
@@ -117,7 +124,7 @@ export class ConfigError extends Error {
 
 const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
 const numericKeys = new Set<string>(
-  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'aws'].includes(k)),
+  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws'].includes(k)),
 );
 
 /** camelCase → FACEFLEET_CAMEL_CASE. */
@@ -263,12 +270,29 @@ export function describeConfig(loaded: LoadedConfig): string[] {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(loaded.config)) {
     if (value === undefined) continue;
-    const shown = secretKeys.has(key) ? '********' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const shown = secretKeys.has(key)
+      ? '********'
+      : key === 'dataDir'
+        ? relative(process.cwd(), String(value)) || '.'
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
     const source = loaded.sources[key as ConfigKey] ?? 'default';
     lines.push(`  ${key.padEnd(24)} ${shown}${source === 'default' ? '' : `  (${source})`}`);
   }
   for (const note of loaded.notes) lines.push(`  note: ${note}`);
   return lines;
+}
+
+/**
+ * The idle policy per backend: a configured `idleSeconds`, or measured with the floor; before any
+ * boot is measured, embedded instances idle the floor (a process boots in about a second) and EC2
+ * ones 60 s (an EC2 boot to first poll takes tens of seconds).
+ */
+export function idlePolicy(config: Config): { fixedSeconds?: number; floorSeconds: number; priorSeconds: number; window: number } {
+  const floorSeconds = config.idleFloorSeconds;
+  const priorSeconds = config.backend === 'aws' ? Math.max(floorSeconds, 60) : floorSeconds;
+  return { ...(config.idleSeconds === 'auto' ? {} : { fixedSeconds: config.idleSeconds }), floorSeconds, priorSeconds, window: 9 };
 }
 
 /** The keys a worker process needs, as FACEFLEET_* variables for its boot environment. */
@@ -277,7 +301,6 @@ export function workerEnv(config: Config): Record<string, string> {
     'backend',
     'dataDir',
     'emptyPollsToIdle',
-    'emptyPollsToTerminate',
     'pollWaitSeconds',
     'visibilityTimeoutSeconds',
     'heartbeatSeconds',
@@ -289,9 +312,11 @@ export function workerEnv(config: Config): Record<string, string> {
     'detector',
     'threshold',
     'modelThreads',
+    'logLevel',
   ];
   const env: Record<string, string> = {};
   for (const key of keys) env[envName(key)] = String(config[key]);
+  env[envName('idleSeconds')] = String(idlePolicy(config).fixedSeconds ?? idlePolicy(config).priorSeconds);
   env.FACEFLEET_AWS_REGION = config.aws.region;
   for (const [service, endpoint] of Object.entries(config.aws.endpoints)) {
     if (endpoint) env[`FACEFLEET_AWS_ENDPOINT_${service.toUpperCase()}`] = endpoint;

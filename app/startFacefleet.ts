@@ -15,12 +15,17 @@ import { createApiServices, type ApiServices } from '../services/api.ts';
 import { createSupervisor } from '../services/supervisor/supervisor.ts';
 import { createApp } from '../web/app.ts';
 import { hardenServer, serverOptions } from '../web/security.ts';
-import { workerEnv, type Config } from './config.ts';
+import { idlePolicy, workerEnv, type Config } from './config.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
+import { lifecycleLogger } from './observability/lifecycleLog.ts';
+import { createLogger, errorField, type Logger } from './observability/logger.ts';
+import { createMetrics, type FacefleetMetrics } from './observability/metrics.ts';
 
 export interface StartOptions {
-  /** Where progress lines go (default: stdout with a timestamp). */
+  /** Where log lines go, one JSON line each (default: stdout; pretty on a terminal). */
   log?: (line: string) => void;
+  /** The logger to use instead (the CLI builds it). */
+  logger?: Logger;
 }
 
 export interface RunningFacefleet {
@@ -29,6 +34,7 @@ export interface RunningFacefleet {
   /** The ports, for tests that inspect the stores directly. */
   runtime: Runtime;
   services: ApiServices;
+  metrics: FacefleetMetrics;
   /** Stops the supervisor, the server and the fleet, then closes the ports. Idempotent. */
   stop(): Promise<void>;
 }
@@ -41,11 +47,10 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-const timestamped = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-
 /** Starts web tier and supervisor in this process; resolves once it listens. */
 export async function startFacefleet(config: Config, options: StartOptions = {}): Promise<RunningFacefleet> {
-  const log = options.log ?? timestamped;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, ...(options.log ? { write: options.log } : {}) });
+  const log = (line: string) => logger.info(line);
   if (config.backend === 'embedded') {
     // Build the ONNX files once here, so that workers booting together do not all build them.
     const { ensureModels } = await import('../model/build/buildModels.ts');
@@ -77,7 +82,12 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
   });
   // Uploads are written here before they are checked: a folder of this process alone, removed at stop.
   const uploadDir = mkdtempSync(join(tmpdir(), 'facefleet-uploads-'));
+  const metrics = createMetrics(services);
+  const webLog = logger.child({ component: 'web' });
   const app = createApp(services, {
+    metrics: () => metrics.render(),
+    onResponse: (info) => metrics.observeResponse(info),
+    logError: (error, ctx) => webLog.error({ err: errorField(error), method: ctx.method, route: ctx.path.slice(0, 200) }, 'request failed'),
     maxUploadBytes: config.maxUploadBytes,
     maxFiles: config.maxFiles,
     classicTimeoutMs: config.classicTimeoutSeconds * 1000,
@@ -87,6 +97,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     uploadDir,
   });
 
+  const supervisorLog = logger.child({ component: 'supervisor' });
   const supervisor = createSupervisor({
     ...runtime,
     settings: {
@@ -97,11 +108,13 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
       bootTimeoutSeconds: config.bootTimeoutSeconds,
       tickMs: config.supervisorTickMs,
       emptyPollsToIdle: config.emptyPollsToIdle,
-      emptyPollsToTerminate: config.emptyPollsToTerminate,
+      idle: idlePolicy(config),
     },
     bootEnv: workerEnv(config),
     requeueOrphans: () => services.jobs.requeueOrphans(),
-    log: (line) => log(`supervisor: ${line}`),
+    log: (line) => supervisorLog.info(line),
+    onCommand: (command) => metrics.observeCommand(command),
+    onTick: () => metrics.setIdleSeconds(supervisor.idleSeconds()),
   });
 
   // Slow clients are timed out (headers 10 s, whole request 2 min); broken HTTP gets a JSON 4xx.
@@ -118,8 +131,11 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
   }
   supervisor.start();
   // React to new work at once rather than at the next tick (first result from zero instances).
+  const logLifecycle = lifecycleLogger(logger);
   const unsubscribe = services.onChange((change) => {
     if (change.kind === 'job' && change.row.state === 'queued') supervisor.nudge();
+    metrics.observeChange(change);
+    logLifecycle(change);
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -129,6 +145,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     url: `http://${host}:${address.port}`,
     runtime,
     services,
+    metrics,
     stop() {
       stopping ??= (async () => {
         services.beginStopping(); // /readyz answers 503 from here on

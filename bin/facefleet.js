@@ -6,6 +6,10 @@
 // process's command line is longer than about 28 KB, e.g. ~650 file paths. So a facefleet started
 // with a long command line starts itself again with a short one and hands the arguments over a
 // pipe (fd 3): no facefleet process that loads the model ever has a long command line.
+// The web tier's file work (multipart temp files, blob writes and their fsyncs, image headers) runs
+// on libuv's thread pool; its default of 4 threads queues submissions behind fsyncs. Read once, when
+// the pool starts (first use, after this line); an explicit UV_THREADPOOL_SIZE wins.
+process.env.UV_THREADPOOL_SIZE ??= '16';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -13,8 +13,14 @@ export const instanceEventSchemas = {
     backlog: z.number().int().nonnegative().optional(),
     /** Empty polls in a row after which the instance counts as idle. */
     emptyPollsToIdle: z.number().int().min(1),
-    /** Empty polls in a row after which the instance terminates itself. */
-    emptyPollsToTerminate: z.number().int().min(1),
+    /** Empty polls in a row after which the instance terminates itself (histories without idleSeconds). */
+    emptyPollsToTerminate: z.number().int().min(1).optional(),
+    /**
+     * Seconds the request queue must stay empty before the instance terminates itself (the measured
+     * cost of starting a replacement, or the configured value). When present it replaces the
+     * empty-poll count as the self-termination rule.
+     */
+    idleSeconds: z.number().positive().max(86_400).optional(),
   }),
   /** Compute accepted the launch: `providerId` is the process or EC2 instance id. */
   InstanceLaunched: z.object({ providerId: z.string().min(1), backend: z.string().min(1) }),
@@ -33,7 +39,7 @@ export const instanceEventSchemas = {
   InstanceJobStarted: z.object({ jobId: id }),
   /** The worker let go of its job. */
   InstanceJobFinished: z.object({ jobId: id, outcome: z.enum(['done', 'failed', 'skipped', 'retry']) }),
-  /** The worker is shutting down: `idle` is self-termination after the empty polls. */
+  /** The worker is shutting down: `idle` is self-termination after the queue stayed empty long enough. */
   InstanceTerminating: z.object({ reason: z.enum(['idle', 'shutdown']) }),
   /** The instance is gone: `self` when the worker reports it, `supervisor` when the supervisor saw it exit. */
   InstanceTerminated: z.object({ by: z.enum(['self', 'supervisor']), exitCode: z.number().int().nullable().optional() }),

@@ -2,10 +2,14 @@
  * The instance machine: new → requested → booting → polling ⇄ working, polling → idle after empty
  * polls, idle → working when work arrives, → terminating → terminated; lost when heartbeats stop;
  * the supervisor can force any unfinished (or falsely finished) instance to terminated.
- * The "N empty polls" rule is the `emptyPolls` counter here; the thresholds arrive on InstanceRequested.
+ * Self-termination: when InstanceRequested carries `idleSeconds`, an instance may leave once the
+ * request queue has stayed empty that long (`emptySince`, set at boot and when a job finishes, read
+ * against the time on the InstanceTerminating event) and it has polled empty at least once; older
+ * histories use the "N empty polls" counter. Thresholds arrive on InstanceRequested.
  */
 import { assign, setup } from 'xstate';
 import type { InstanceEvent } from './instanceEvents.ts';
+import { isoToMs } from './isoTime.ts';
 
 export interface InstanceContext {
   instanceId: string | null;
@@ -15,6 +19,10 @@ export interface InstanceContext {
   emptyPolls: number;
   emptyPollsToIdle: number;
   emptyPollsToTerminate: number;
+  /** Seconds of empty queue before self-termination; null: the empty-poll counter rules. */
+  idleSeconds: number | null;
+  /** Since when the instance has found no work (boot or its last job's end); null while working. */
+  emptySince: string | null;
   jobsDone: number;
   jobsFailed: number;
   currentJobId: string | null;
@@ -39,6 +47,8 @@ export const initialInstanceContext: InstanceContext = {
   emptyPolls: 0,
   emptyPollsToIdle: 1,
   emptyPollsToTerminate: 1,
+  idleSeconds: null,
+  emptySince: null,
   jobsDone: 0,
   jobsFailed: 0,
   currentJobId: null,
@@ -70,8 +80,12 @@ export const instanceMachine = setup({
     /** The empty poll that reaches the idle threshold. */
     reachesIdle: ({ context }) => context.emptyPolls + 1 >= context.emptyPollsToIdle,
     /** Self-termination for idleness only after N empty polls in a row. */
-    idleLongEnough: ({ context, event }) =>
-      (event as Ev<'InstanceTerminating'>).data.reason === 'idle' && context.emptyPolls >= context.emptyPollsToTerminate,
+    idleLongEnough: ({ context, event }) => {
+      if ((event as Ev<'InstanceTerminating'>).data.reason !== 'idle') return false;
+      if (context.idleSeconds === null) return context.emptyPolls >= context.emptyPollsToTerminate;
+      const since = context.emptySince === null ? Number.NaN : isoToMs(context.emptySince);
+      return context.emptyPolls >= 1 && isoToMs(event.at) - since >= context.idleSeconds * 1000;
+    },
     isShutdown: ({ event }) => (event as Ev<'InstanceTerminating'>).data.reason === 'shutdown',
     /** A job can only finish on the instance that holds it. */
     holdsJob: ({ context, event }) => (event as Ev<'InstanceJobFinished'>).data.jobId === context.currentJobId,
@@ -86,7 +100,8 @@ export const instanceMachine = setup({
         instanceId: d.instanceId,
         requestReason: d.reason,
         emptyPollsToIdle: d.emptyPollsToIdle,
-        emptyPollsToTerminate: d.emptyPollsToTerminate,
+        emptyPollsToTerminate: d.emptyPollsToTerminate ?? 1,
+        idleSeconds: d.idleSeconds ?? null,
         requestedAt: event.at,
       };
     }),
@@ -105,6 +120,7 @@ export const instanceMachine = setup({
         providerId: d.providerId ?? context.providerId,
         modelLoadMs: d.modelLoadMs,
         bootedAt: event.at,
+        emptySince: event.at,
         lastHeartbeatAt: event.at,
       };
     }),
@@ -116,12 +132,14 @@ export const instanceMachine = setup({
     recordJobStart: assign(({ event }) => ({
       currentJobId: (event as Ev<'InstanceJobStarted'>).data.jobId,
       emptyPolls: 0,
+      emptySince: null,
       lastHeartbeatAt: event.at,
     })),
     recordJobFinish: assign(({ context, event }) => {
       const outcome = (event as Ev<'InstanceJobFinished'>).data.outcome;
       return {
         currentJobId: null,
+        emptySince: event.at,
         jobsDone: context.jobsDone + (outcome === 'done' ? 1 : 0),
         jobsFailed: context.jobsFailed + (outcome === 'failed' ? 1 : 0),
         lastHeartbeatAt: event.at,

@@ -30,7 +30,7 @@ export interface AppOptions {
   classicTimeoutMs?: number;
   /** The static files served at `/` (default web/ui). */
   publicDir?: string;
-  /** Where multipart temp files go (default <os tmp>/facefleet-uploads). */
+  /** Where multipart temp files go (default: a fresh private folder under the OS temp dir). */
   uploadDir?: string;
   /** SSE heartbeat period (default 15 s). */
   sseHeartbeatMs?: number;
@@ -46,6 +46,18 @@ export interface AppOptions {
   corsOrigins?: readonly string[] | undefined;
   /** Host names answered besides localhost names and IP addresses (DNS-rebinding guard); `*` any. */
   allowedHosts?: readonly string[] | undefined;
+  /** Serves `GET /metrics` (Prometheus text; behind the API key when one is set); absent: 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Told about every response once it is sent: method, route pattern (not the raw path), status, time. */
+  onResponse?: (info: { method: string; route: string; status: number; ms: number }) => void;
+}
+
+/** The route a request matched, as a pattern with few values (metrics labels must not grow with ids). */
+function routeOf(ctx: Koa.Context): string {
+  const matched = (ctx as unknown as { _matchedRoute?: unknown })._matchedRoute;
+  if (typeof matched === 'string') return matched;
+  if (ctx.path === '/metrics' || ctx.path === '/healthz') return ctx.path;
+  return ctx.path.startsWith('/v1/') ? 'unmatched' : 'static';
 }
 
 export const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'ui');
@@ -86,6 +98,18 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
 
   const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;
   const auth = createAuth({ apiKey: options.apiKey });
+  const { onResponse, metrics } = options;
+  if (onResponse) {
+    app.use(async (ctx, next) => {
+      const begun = performance.now();
+      try {
+        await next();
+      } finally {
+        const method = ctx.method;
+        ctx.res.once('finish', () => onResponse({ method, route: routeOf(ctx), status: ctx.status, ms: performance.now() - begun }));
+      }
+    });
+  }
   // Outside the error middleware: their headers must survive it turning a failure into JSON.
   app.use(securityHeaders({ inlineScriptHashes: inlineScriptHashes(publicDir) }));
   app.use(hostGuard({ allowedHosts: options.allowedHosts ?? [] }));
@@ -94,6 +118,14 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(auth.middleware);
   app.use(auth.router.routes());
   app.use(auth.router.allowedMethods());
+  if (metrics) {
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/metrics' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+      const { contentType, body } = await metrics();
+      ctx.type = contentType;
+      ctx.body = body;
+    });
+  }
   // No allowedMethods for `/`: a GET of `/` is the static upload page, not a 405.
   app.use(classicRouter(services, config).routes());
   for (const router of [

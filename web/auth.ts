@@ -61,7 +61,7 @@ export function presentedKey(ctx: Context): string | undefined {
 }
 
 /**
- * Whether a request needs the key: writes anywhere, reads under /v1 (the path compared decoded, in
+ * Whether a request needs the key: writes anywhere, reads under /v1 and of /metrics (the path compared decoded, in
  * lower case, with repeated slashes collapsed, as the router would match it). OPTIONS never does
  * (it changes and shows nothing; preflights carry no key); `/v1/session` does its own check. Pure.
  */
@@ -76,7 +76,7 @@ export function needsKey(method: string, rawPath: string): boolean {
   const verb = method.toUpperCase();
   if (path === '/v1/session' || verb === 'OPTIONS') return false; // OPTIONS changes and shows nothing (and preflights carry no key)
   if (!SAFE_METHODS.has(verb)) return true;
-  return path === '/v1' || path.startsWith('/v1/');
+  return path === '/v1' || path.startsWith('/v1/') || path === '/metrics';
 }
 
 const messages: Record<Exclude<Verdict, 'ok'>, string> = {

@@ -300,12 +300,12 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
       return rows.length > limit && last ? { items: page, next: encodeCursor(listSortKey(last)) } : { items: page };
     },
 
-    async counts(kind) {
+    async counts(kind, states) {
       // Counted from the byState index rather than kept in a counter item: always exact (a counter
       // updated after the row would drift when a process dies between the two writes), no extra
       // write per append, and the few states of a kind make it a handful of small queries.
       const entries = await Promise.all(
-        statesOf[kind].map(async (state) => {
+        statesOf[kind].filter((state) => !states || states.includes(state)).map(async (state) => {
           let count = 0;
           let ExclusiveStartKey: Item | undefined;
           do {

@@ -91,7 +91,7 @@ export function createSqsQueue(options: SqsQueueOptions): Queue {
               new ReceiveMessageCommand({
                 QueueUrl,
                 MaxNumberOfMessages: Math.min(10, Math.max(1, receiveOptions.maxMessages ?? 1)),
-                WaitTimeSeconds: Math.min(20, Math.max(0, Math.round(receiveOptions.waitSeconds ?? 0))),
+                WaitTimeSeconds: Math.min(20, Math.max(0, Math.ceil(receiveOptions.waitSeconds ?? 0))),
                 VisibilityTimeout: receiveOptions.visibilityTimeoutSeconds,
                 MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
               }),

@@ -99,8 +99,20 @@ function readRegistry(file: string): Registry {
   }
 }
 
+/** Exited instances remembered (for describe's exit codes); older ones are forgotten so describe stays bounded. */
+const keptExited = 100;
+
+/** Keeps every instance not known to have exited, and the last `keptExited` that did. */
+function prune(registry: Registry): Registry {
+  const exited = registry.instances.filter((e) => e.exitCode !== undefined);
+  if (exited.length <= keptExited) return registry;
+  const forget = new Set(exited.slice(0, exited.length - keptExited));
+  return { ...registry, instances: registry.instances.filter((e) => !forget.has(e)) };
+}
+
 /** Replaces the registry through a synced temp file and a rename (synchronous, so writes never interleave). */
-function writeRegistry(file: string, registry: Registry): void {
+function writeRegistry(file: string, full: Registry): void {
+  const registry = prune(full);
   mkdirSync(dirname(file), { recursive: true });
   const temp = `${file}.${randomUUID()}.tmp`;
   try {

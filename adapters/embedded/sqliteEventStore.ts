@@ -16,7 +16,7 @@ import {
   type StoredEvent,
   type StreamKind,
 } from '../../machines/index.ts';
-import { createSchemaSql, prepareStatements, type ReadModelRecord, type Statements } from './sqlite/eventsSchema.ts';
+import { createSchemaSql, hasCountsTable, migrateCounts, prepareStatements, type ReadModelRecord, type Statements } from './sqlite/eventsSchema.ts';
 
 export interface SqliteEventStoreOptions {
   /** The database file (created with its tables when absent, unless `readonly`). */
@@ -122,8 +122,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
     // WAL + NORMAL: a commit survives a process crash; only an OS crash may lose the last commits.
     db.pragma('synchronous = NORMAL');
     db.exec(createSchemaSql);
+    migrateCounts(db);
   }
-  const sql: Statements = prepareStatements(db);
+  const sql: Statements = prepareStatements(db, hasCountsTable(db));
   let closed = false;
 
   const appendTx = db.transaction((stream: string, expectedSeq: number, events: NewEvent[], view?: ReadModelRow): AppendResult => {
@@ -139,7 +140,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
       stored.push({ stream, seq, type: event.type, at: event.at, data: JSON.parse(data) as unknown });
     }
     if (view) {
-      sql.upsertReadModel.run({
+      const before = sql.readModelState.get(view.kind, view.id);
+      const moved = sql.upsertReadModel.run({
         kind: view.kind,
         id: view.id,
         stream,
@@ -149,7 +151,12 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
         updatedAt: view.updatedAt,
         context: JSON.stringify(view.context),
         change: position,
-      });
+      }).changes > 0;
+      // The counts follow the row in this transaction: counts() never scans.
+      if (moved && before?.state !== view.state) {
+        if (before) sql.addToCount?.run({ kind: view.kind, state: before.state, n: -1 });
+        sql.addToCount?.run({ kind: view.kind, state: view.state, n: 1 });
+      }
     }
     return { seq, events: stored };
   });
@@ -209,11 +216,11 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
       return records.length > limit && last ? { items, next: encodeCursor([last.createdAt, last.id]) } : { items };
     },
 
-    async counts(kind) {
+    async counts(kind, states) {
       open();
       checkKind(kind);
       const result: Record<string, number> = {};
-      for (const { state, n } of sql.counts.all(kind)) result[state] = n;
+      for (const { state, n } of sql.counts.all(kind)) if (!states || states.includes(state)) result[state] = n;
       return result;
     },
 

@@ -45,6 +45,12 @@ function checkRange(what: string, value: number, min: number, max: number): numb
   return value;
 }
 
+/** Like checkRange, for a wait that may be a fraction of a second. */
+function checkSeconds(what: string, value: number, max: number): number {
+  if (!Number.isFinite(value) || value < 0 || value > max) throw new RangeError(`${what} must be a number of seconds from 0 to ${max}, got ${value}`);
+  return value;
+}
+
 function checkBody(body: string): string {
   if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) throw new RangeError(`a message body is at most ${MAX_BODY_BYTES} bytes`);
   return body;
@@ -104,11 +110,13 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
 
   const insert = db.transaction((bodies: string[], visibleAt: number): string[] => {
     const sentAt = new Date().toISOString();
-    return bodies.map((body) => {
+    const ids = bodies.map((body) => {
       const id = randomUUID();
       sql.insert.run(name, id, body, sentAt, visibleAt);
       return id;
     });
+    sql.addToCount.run({ queue: name, n: bodies.length });
+    return ids;
   });
 
   /** One attempt: takes up to `max` visible messages, moving those past maxReceives to the DLQ. */
@@ -124,6 +132,8 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
       for (const row of rows) {
         if (deadLetter && row.receive_count + 1 > deadLetter.maxReceives) {
           sql.moveToDeadLetter.run(deadLetter.name, now, row.seq);
+          sql.addToCount.run({ queue: name, n: -1 });
+          sql.addToCount.run({ queue: deadLetter.name, n: 1 });
           deadLettered += 1;
           continue;
         }
@@ -134,6 +144,15 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
       if (messages.length >= max) break;
     }
     return { messages, deadLettered };
+  });
+
+  const remove = db.transaction((receiptHandle: string): void => {
+    if (sql.deleteByReceipt.run(name, receiptHandle).changes > 0) sql.addToCount.run({ queue: name, n: -1 });
+  });
+
+  const purge = db.transaction((): void => {
+    sql.purge.run(name);
+    sql.resetCount.run(name);
   });
 
   const sources: WakeSources = {
@@ -148,6 +167,12 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
     if (deadLettered > 0 && deadLetter) notifier.emit(deadLetter.name);
     return messages;
   };
+
+  const depthTx = db.transaction((now: number): { visible: number; inFlight: number } => {
+    const total = sql.count.get(name)?.n ?? 0;
+    const hidden = sql.hidden.get(name, now);
+    return { visible: Math.max(0, total - (hidden?.hidden ?? 0)), inFlight: hidden?.inFlight ?? 0 };
+  });
 
   const isClosed = (): boolean => context.closing.aborted;
 
@@ -164,7 +189,7 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
 
     async receive(options: ReceiveOptions = {}) {
       const max = checkRange('maxMessages', options.maxMessages ?? 1, 1, MAX_BATCH);
-      const wait = checkRange('waitSeconds', options.waitSeconds ?? 0, 0, MAX_WAIT_SECONDS);
+      const wait = checkSeconds('waitSeconds', options.waitSeconds ?? 0, MAX_WAIT_SECONDS);
       const visibility = checkRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? defaultVisibility, 0, MAX_VISIBILITY_SECONDS);
       const deadline = Date.now() + wait * 1000;
       for (;;) {
@@ -179,7 +204,7 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
 
     async delete(receiptHandle) {
       if (isClosed()) throw new Error(`queue ${name} is closed`);
-      sql.deleteByReceipt.run(name, receiptHandle);
+      remove.immediate(receiptHandle);
     },
 
     async changeVisibility(receiptHandle, seconds) {
@@ -190,13 +215,12 @@ function createQueue(context: QueueContext, settings: QueueSettings): Queue {
     },
 
     async depth() {
-      const now = Date.now();
-      const row = sql.depth.get(now, now, name);
-      return { visible: row?.visible ?? 0, inFlight: row?.inFlight ?? 0 };
+      // One read transaction: the count and the hidden rows agree with each other.
+      return depthTx(Date.now());
     },
 
     async purge() {
-      sql.purge.run(name);
+      purge.immediate();
     },
   };
 }

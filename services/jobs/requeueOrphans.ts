@@ -35,7 +35,7 @@ export async function requeueOrphans(
 ): Promise<RequeueOutcome> {
   const olderThanMs = options.olderThanMs ?? 5 * 60_000;
   const scanLimit = options.scanLimit ?? 5000;
-  const [counts, depth] = await Promise.all([deps.store.counts('job'), deps.requests.depth()]);
+  const [counts, depth] = await Promise.all([deps.store.counts('job', ['queued', 'processing']), deps.requests.depth()]);
   const needed = (counts.queued ?? 0) + (counts.processing ?? 0);
   const missing = needed - (depth.visible + depth.inFlight);
   if (missing <= 0) return { missing: 0, resent: [] };

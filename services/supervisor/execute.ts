@@ -18,7 +18,8 @@ export interface ExecuteDeps {
   clock: Clock;
   /** The boot environment of every launched worker (its config as FACEFLEET_* variables). */
   bootEnv: Record<string, string>;
-  thresholds: { emptyPollsToIdle: number; emptyPollsToTerminate: number };
+  /** What each new instance is told on InstanceRequested (its idle time is decided per launch). */
+  requestSettings: () => { emptyPollsToIdle: number; idleSeconds: number };
   log: (line: string) => void;
 }
 
@@ -83,9 +84,10 @@ export async function execute(deps: ExecuteDeps, command: Command): Promise<void
 async function launch(deps: ExecuteDeps, n: number, backlog: number): Promise<void> {
   const { store, clock } = deps;
   const ids = Array.from({ length: n }, () => clock.newId());
+  const settings = deps.requestSettings();
   for (const instanceId of ids) {
     const stream = streamName('instance', instanceId);
-    const data: InstanceEventData<'InstanceRequested'> = { instanceId, reason: 'backlog', backlog, ...deps.thresholds };
+    const data: InstanceEventData<'InstanceRequested'> = { instanceId, reason: 'backlog', backlog, ...settings };
     await propose(store, stream, () => [{ type: 'InstanceRequested', at: isoNow(clock), data }], { known: emptyState(stream) });
   }
   let launched: Array<{ instanceId: string; providerId: string }> = [];

@@ -7,6 +7,7 @@ import type { Compute, EventStore, Queue } from '../../adapters/ports.ts';
 import { isoNow, type Clock } from '../clock.ts';
 import { decide, type Command, type Observation, type SupervisorSettings } from './decide.ts';
 import { execute, recordIfAllowed, type ExecuteDeps } from './execute.ts';
+import { BootSamples, idleSeconds, type IdlePolicy } from './idlePolicy.ts';
 import { listInstances, observe } from './observe.ts';
 import { streamName } from '../../machines/index.ts';
 
@@ -17,13 +18,15 @@ export interface SupervisorDeps {
   deadLetters: Queue;
   compute: Compute;
   clock: Clock;
-  settings: SupervisorSettings & { tickMs: number; emptyPollsToIdle: number; emptyPollsToTerminate: number };
+  settings: SupervisorSettings & { tickMs: number; emptyPollsToIdle: number; idle: IdlePolicy };
   bootEnv: Record<string, string>;
   /** The job service's repair of jobs queued without a message (called at start and now and then). */
   requeueOrphans?: () => Promise<unknown>;
   log?: (line: string) => void;
   /** Called after every tick (tests and the scaling timeline). */
   onTick?: (observation: Observation, commands: Command[]) => void;
+  /** Called after each command that executed without an error (metrics). */
+  onCommand?: (command: Command) => void;
 }
 
 const orphanCheckEveryTicks = 30;
@@ -36,9 +39,12 @@ export class Supervisor {
   private readonly log: (line: string) => void;
   private readonly executeDeps: ExecuteDeps;
   private lastSummary = '';
+  private readonly boots: BootSamples;
+  private seeded = false;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.log = deps.log ?? ((line) => process.stderr.write(`supervisor: ${line}\n`));
+    this.boots = new BootSamples(deps.settings.idle.window);
     this.executeDeps = {
       store: deps.store,
       compute: deps.compute,
@@ -46,9 +52,27 @@ export class Supervisor {
       deadLetters: deps.deadLetters,
       clock: deps.clock,
       bootEnv: deps.bootEnv,
-      thresholds: { emptyPollsToIdle: deps.settings.emptyPollsToIdle, emptyPollsToTerminate: deps.settings.emptyPollsToTerminate },
+      requestSettings: () => ({ emptyPollsToIdle: deps.settings.emptyPollsToIdle, idleSeconds: this.idleSeconds() }),
       log: this.log,
     };
+  }
+
+  /** The idle time new instances get now: configured, or the rolling median of measured boots (see idlePolicy). */
+  idleSeconds(): number {
+    return idleSeconds(this.deps.settings.idle, this.boots.values());
+  }
+
+  /** The last measured boots (requested → booted), ms, oldest first. */
+  bootSamplesMs(): number[] {
+    return this.boots.values();
+  }
+
+  /** Learns the boot times of the most recent instances once (a bounded page, newest first). */
+  private async seedBootSamples(): Promise<void> {
+    if (this.seeded) return;
+    this.seeded = true;
+    const page = await this.deps.store.list({ kind: 'instance', limit: this.deps.settings.idle.window });
+    for (const row of page.items.reverse()) this.boots.add(row.id, str(row.context.requestedAt), str(row.context.bootedAt));
   }
 
   /** Starts ticking every tickMs (the first tick at once). */
@@ -85,11 +109,14 @@ export class Supervisor {
       if (this.deps.requeueOrphans && this.ticks % orphanCheckEveryTicks === 1) {
         await this.deps.requeueOrphans().catch((error: unknown) => this.log(`requeueOrphans failed: ${describe(error)}`));
       }
+      await this.seedBootSamples().catch((error: unknown) => this.log(`reading past boot times failed: ${describe(error)}`));
       const observation = await observe({ ...this.deps, settings: this.deps.settings });
+      for (const i of observation.instances) this.boots.add(i.instanceId, i.requestedAt, i.bootedAt);
       const commands = decide(observation);
       for (const command of commands) {
         try {
           await execute(this.executeDeps, command);
+          this.deps.onCommand?.(command);
         } catch (error) {
           this.log(`${command.type} failed: ${describe(error)}`);
         }
@@ -146,6 +173,8 @@ export class Supervisor {
     if (running.length) this.log(`stopped ${running.length} instance(s)`);
   }
 }
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

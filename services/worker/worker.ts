@@ -1,8 +1,8 @@
 /**
  * The worker: one explicit loop (as bbc/sqs-consumer), `start()` / `stop({ abort })`, lifecycle
  * events. It loads the model once, records InstanceBooted, then long-polls the request queue; every
- * empty poll is an InstancePolledEmpty, and when the instance machine allows it (N empty polls in a
- * row) the worker terminates itself: InstanceTerminating{idle}, InstanceTerminated{self}, then
+ * empty poll is an InstancePolledEmpty, and when the instance machine allows it (the queue stayed
+ * empty for the instance's `idleSeconds`) the worker terminates itself: InstanceTerminating{idle}, InstanceTerminated{self}, then
  * `compute.terminate(selfId)`. A heartbeat appends InstanceHeartbeat and extends the visibility of
  * the message being worked on, so long jobs are not delivered twice.
  */
@@ -21,7 +21,10 @@ export interface WorkerSettings {
   heartbeatSeconds: number;
   /** Used only when the worker has to request its own instance (started by hand). */
   emptyPollsToIdle: number;
-  emptyPollsToTerminate: number;
+  /** Started by hand: seconds of empty queue before leaving (the supervisor's instances carry their own). */
+  idleSeconds?: number;
+  /** Started by hand without idleSeconds: the older rule, N empty polls in a row. */
+  emptyPollsToTerminate?: number;
   threshold?: number;
 }
 
@@ -41,6 +44,9 @@ export interface WorkerDeps {
   /** Fault injection for the reliability tests (default: none). */
   faults?: FaultHooks;
 }
+
+/** The shortest poll while idle: the decision needs at least one look at the queue. */
+const minWaitSeconds = 0.05;
 
 export type StopReason = 'idle' | 'shutdown' | 'disowned' | 'error';
 
@@ -110,7 +116,8 @@ export class Worker extends LifecycleEmitter {
           instanceId: this.deps.instanceId,
           reason: 'manual',
           emptyPollsToIdle: settings.emptyPollsToIdle,
-          emptyPollsToTerminate: settings.emptyPollsToTerminate,
+          ...(settings.idleSeconds === undefined ? {} : { idleSeconds: settings.idleSeconds }),
+          ...(settings.emptyPollsToTerminate === undefined ? {} : { emptyPollsToTerminate: settings.emptyPollsToTerminate }),
         } satisfies InstanceEventData<'InstanceRequested'>),
       ]);
     }
@@ -185,7 +192,7 @@ export class Worker extends LifecycleEmitter {
     const { settings, requests } = this.deps;
     const messages = await requests.receive({
       maxMessages: 1,
-      waitSeconds: settings.pollWaitSeconds,
+      waitSeconds: this.nextWaitSeconds(),
       visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
       signal: this.pollController.signal,
     });
@@ -203,6 +210,19 @@ export class Worker extends LifecycleEmitter {
     }
     await this.handle(message);
     return 'continue';
+  }
+
+  /**
+   * The long-poll wait: the configured one, shortened while idle to what is left of the instance's
+   * idle time, so the decision to leave is not late by a whole long poll.
+   */
+  private nextWaitSeconds(): number {
+    const { pollWaitSeconds } = this.deps.settings;
+    const state = this.reporter.current;
+    if (state.kind !== 'instance' || state.context.idleSeconds === null || state.context.emptySince === null) return pollWaitSeconds;
+    const leftMs = Date.parse(state.context.emptySince) + state.context.idleSeconds * 1000 - this.deps.clock.now().getTime();
+    // A little past the deadline, so that the empty poll that ends it can already be the last.
+    return Math.min(pollWaitSeconds, Math.max(minWaitSeconds, (leftMs + 20) / 1000));
   }
 
   private async handle(message: QueueMessage): Promise<void> {

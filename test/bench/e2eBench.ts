@@ -41,7 +41,6 @@ const ff = await startFacefleet({
   env: {
     FACEFLEET_CAP: String(cap),
     FACEFLEET_SUPERVISOR_TICK_MS: process.env.FACEFLEET_SUPERVISOR_TICK_MS ?? '250',
-    FACEFLEET_EMPTY_POLLS_TO_TERMINATE: '5',
   },
 });
 const fleet = watchFleet(ff.url, 200);

@@ -1,20 +1,24 @@
 /**
- * HTTP load: C concurrent clients (default 200) for D seconds (default 60) submitting a small valid
+ * HTTP load: C concurrent clients (default 32) for D seconds (default 15) submitting a small valid
  * JPEG to `POST /v1/jobs` (multipart) against a real `facefleet start` child process on 127.0.0.1,
- * with autocannon; R rounds (default 3). Every request must be a 202: errors, timeouts and non-2xx
- * answers are counted. After each round the server's RSS is read from /proc/<pid>/status (VmRSS)
- * after a short pause; growth above 10 % between the last two rounds is flagged. By default the
- * fleet cap is 0: jobs stay queued (a backlog is fine) and the two cores measure the web tier, not
- * the model. Exits 1 when a request failed or the memory was flagged.
+ * with autocannon; one round per level of stored history (default 0, 50,000 and 100,000 jobs: before
+ * each round the data dir is filled up to that many jobs with seedJobs, straight into SQLite).
+ * Every request must be a 202: errors, timeouts and non-2xx answers are counted. After each round
+ * the server's RSS is read from /proc/<pid>/status (VmRSS); growth above 10 % between the last two
+ * rounds is flagged, and so is a last round more than 10 % below the first in req/s (throughput must
+ * not fall with history). The fleet cap is 0 by default: jobs stay queued and the two cores measure
+ * the web tier, not the model. Targets (README): ≥ 1,000 req/s and p99 < 50 ms at 32 connections.
+ * Exits 1 when a request failed or something was flagged.
  *
- *   npx tsx test/bench/httpLoad.ts [--connections 200] [--duration 60] [--rounds 3] [--cap 0]
- *                                  [--api-key <key>] [--settle 3] [--json]
+ *   npm run bench:http -- [--connections 32] [--duration 15] [--stored 0,50000,100000] [--cap 0]
+ *                         [--api-key <key>] [--settle 3] [--json]
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { startFacefleet } from '../support/facefleetProcess.ts';
+import { seedJobs } from './seedJobs.ts';
 
 interface AutocannonResult {
   requests: { total: number; average: number; sent: number };
@@ -40,9 +44,9 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: Aut
 
 const { values } = parseArgs({
   options: {
-    connections: { type: 'string', default: '200' },
-    duration: { type: 'string', default: '60' },
-    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    duration: { type: 'string', default: '15' },
+    stored: { type: 'string', default: '0,50000,100000' },
     cap: { type: 'string', default: '0' },
     'api-key': { type: 'string' },
     settle: { type: 'string', default: '3' },
@@ -51,7 +55,8 @@ const { values } = parseArgs({
 });
 const connections = Number(values.connections);
 const duration = Number(values.duration);
-const rounds = Number(values.rounds);
+const levels = values.stored.split(',').map((v) => Number(v.trim()));
+const rounds = levels.length;
 const settleMs = Number(values.settle) * 1000;
 const apiKey = values['api-key'];
 
@@ -93,7 +98,16 @@ try {
   await new Promise((r) => setTimeout(r, settleMs));
   rssStart = rssMb(pid);
   process.stderr.write(`facefleet pid ${pid} at ${server.url}; RSS at start ${rssStart.toFixed(1)} MB; ${connections} connections × ${duration} s × ${rounds} rounds; JPEG ${upload.jpegBytes} B, body ${upload.body.length} B\n`);
+  // Warm-up (not recorded): the server's first seconds compile code and fill caches.
+  await autocannon({ url: `${server.url}/v1/jobs`, connections, duration: 3, method: 'POST', headers: { 'content-type': upload.type, ...auth }, body: upload.body, timeout: 30 });
+  let stored = 0;
   for (let round = 1; round <= rounds; round++) {
+    const level = levels[round - 1] ?? 0;
+    if (level > stored) {
+      const begun = performance.now();
+      await seedJobs(server.dataDir, level - stored);
+      process.stderr.write(`stored ${level - stored} more jobs in ${((performance.now() - begun) / 1000).toFixed(1)} s\n`);
+    }
     const result = await autocannon({
       url: `${server.url}/v1/jobs`,
       connections,
@@ -120,6 +134,7 @@ try {
       rssMb: Math.round(rssMb(pid) * 10) / 10,
       jobsStored: Object.values(counts.jobs).reduce((a, b) => a + b, 0),
     });
+    stored = rows.at(-1)?.jobsStored ?? stored;
     process.stderr.write(`round ${round} done: ${result.requests.total} requests, p99 ${result.latency.p99} ms, RSS ${rows.at(-1)?.rssMb} MB\n`);
   }
 } finally {
@@ -131,23 +146,26 @@ const failed = rows.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0);
 const last = rows.at(-1);
 const previous = rows.at(-2);
 const growth = last && previous ? (last.rssMb - previous.rssMb) / previous.rssMb : 0;
-const flagged = growth > 0.1;
+const first = rows[0];
+const slowdown = first && last && first.perSecond > 0 ? (first.perSecond - last.perSecond) / first.perSecond : 0;
+const flagged = growth > 0.1 || slowdown > 0.1;
 
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ connections, duration, rounds, cap: Number(values.cap), apiKey: Boolean(apiKey), rssStartMb: rssStart, rows, failed, growth, flagged }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ connections, duration, rounds, levels, slowdown, cap: Number(values.cap), apiKey: Boolean(apiKey), rssStartMb: rssStart, rows, failed, growth, flagged }, null, 2)}\n`);
 } else {
   const header = ['round', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'timeouts', 'non-2xx', 'statuses', 'RSS MB', 'jobs stored'];
   const table = rows.map((r) => [r.round, r.requests, r.perSecond, r.p50Ms, r.p90Ms, r.p99Ms, r.maxMs, r.errors, r.timeouts, r.non2xx, r.statuses, r.rssMb, r.jobsStored].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]?.length ?? 0)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
   const out = [
-    `HTTP load: POST /v1/jobs (multipart, ${upload.jpegBytes} B JPEG), ${connections} connections × ${duration} s × ${rounds} rounds, cap ${values.cap}${apiKey ? ', with API key' : ''}`,
+    `HTTP load: POST /v1/jobs (multipart, ${upload.jpegBytes} B JPEG), ${connections} connections × ${duration} s, one round per stored level (${levels.join(', ')}), cap ${values.cap}${apiKey ? ', with API key' : ''}`,
     `server RSS at start: ${rssStart.toFixed(1)} MB`,
     line(header),
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...table.map(line),
     `failed requests (errors + timeouts + non-2xx): ${failed}${failed === 0 ? ' — none' : ''}`,
-    `RSS change between the last two rounds: ${(growth * 100).toFixed(1)} %${flagged ? ' — FLAGGED (> 10 %)' : ' (within 10 %)'}`,
+    `RSS change between the last two rounds: ${(growth * 100).toFixed(1)} %${growth > 0.1 ? ' — FLAGGED (> 10 %)' : ' (within 10 %)'}`,
+    `req/s, last round vs first (${first?.jobsStored ?? 0} → ${last?.jobsStored ?? 0} jobs stored): ${slowdown > 0 ? '−' : '+'}${Math.abs(slowdown * 100).toFixed(1)} %${slowdown > 0.1 ? ' — FLAGGED (fell > 10 %)' : ' (flat within 10 %)'}`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -25,7 +25,7 @@ describe('given two idle workers and a visibility timeout shorter than the job',
       env: {
         FACEFLEET_CAP: '2',
         FACEFLEET_VISIBILITY_TIMEOUT_SECONDS: String(visibilitySeconds),
-        FACEFLEET_EMPTY_POLLS_TO_TERMINATE: '60',
+        FACEFLEET_IDLE_SECONDS: '60',
         FACEFLEET_FAULTS: `slow-job-ms:${stallMs}:${photoSha256(4)}`,
       },
     });

@@ -33,7 +33,7 @@ for (const c of cases) {
           FACEFLEET_MAX_ATTEMPTS: '3',
           FACEFLEET_MAX_RECEIVES: String(c.maxReceives),
           FACEFLEET_VISIBILITY_TIMEOUT_SECONDS: '2',
-          FACEFLEET_EMPTY_POLLS_TO_TERMINATE: '20',
+          FACEFLEET_IDLE_SECONDS: '20',
           FACEFLEET_FAULTS: `poison:${photoSha256(poisonPhoto)}`,
         },
       });

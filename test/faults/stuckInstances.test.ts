@@ -21,7 +21,7 @@ describe('given a worker that hangs after InstanceTerminating', { timeout: 120_0
     const ff = await pool.start({
       env: {
         FACEFLEET_CAP: '1',
-        FACEFLEET_EMPTY_POLLS_TO_TERMINATE: '2',
+        FACEFLEET_IDLE_SECONDS: '2',
         FACEFLEET_TERMINATE_GRACE_SECONDS: String(graceSeconds),
         FACEFLEET_FAULTS: 'hang-on-terminate',
       },

@@ -83,6 +83,8 @@ export async function startAwsStack(options: AwsStackOptions = {}): Promise<AwsS
     FACEFLEET_AWS_NAME_PREFIX: prefix,
     FACEFLEET_AWS_NAME_IMAGE_ID: 'ami-0123456789abcdef0',
     FACEFLEET_AWS_NAME_INSTANCE_TYPE: 't3.micro',
+    // The emulated EC2 instances are local processes that boot in a second: not EC2's 60 s idle prior.
+    FACEFLEET_IDLE_SECONDS: '3',
     AWS_ACCESS_KEY_ID: mainAccessKey,
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_SESSION_TOKEN: '',

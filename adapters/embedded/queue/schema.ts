@@ -23,6 +23,14 @@ CREATE TABLE IF NOT EXISTS queue_messages (
 CREATE INDEX IF NOT EXISTS queue_messages_ready ON queue_messages (queue, visible_at, seq);
 `;
 
+// Messages per queue, moved in the same transaction as every insert, delete and dead-lettering:
+// depth() reads it instead of counting rows (the hidden ones it still counts are bounded by the
+// messages in flight, i.e. by the fleet, through the (queue, visible_at) index).
+const countsDdl = `
+CREATE TABLE queue_counts (queue TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO queue_counts (queue, n) SELECT queue, count(*) FROM queue_messages GROUP BY queue;
+`;
+
 export interface MessageRow {
   seq: number;
   id: string;
@@ -34,6 +42,10 @@ export interface MessageRow {
 /** Creates the tables when missing (idempotent, safe beside the event store's tables in one file). */
 export function migrate(db: Database.Database): void {
   db.exec(ddl);
+  // Created (and filled from the rows already there) once, under the write lock: another process may migrate too.
+  db.transaction(() => {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queue_counts'").get()) db.exec(countsDdl);
+  }).immediate();
 }
 
 /** The prepared statements, compiled once per connection. */
@@ -60,11 +72,17 @@ export function prepare(db: Database.Database) {
     nextVisibleAt: db.prepare<[string, number], { at: number | null }>(
       'SELECT MIN(visible_at) AS at FROM queue_messages WHERE queue = ? AND visible_at > ?',
     ),
-    depth: db.prepare<[number, number, string], { visible: number | null; inFlight: number | null }>(
-      `SELECT SUM(visible_at <= ?) AS visible, SUM(visible_at > ? AND receipt IS NOT NULL) AS inFlight
-       FROM queue_messages WHERE queue = ?`,
+    count: db.prepare<[string], { n: number }>('SELECT n FROM queue_counts WHERE queue = ?'),
+    addToCount: db.prepare<[{ queue: string; n: number }]>(
+      'INSERT INTO queue_counts (queue, n) VALUES (@queue, @n) ON CONFLICT (queue) DO UPDATE SET n = n + @n',
+    ),
+    // Hidden = in flight or delayed: a range of the (queue, visible_at) index, as long as the fleet holds messages.
+    hidden: db.prepare<[string, number], { hidden: number; inFlight: number | null }>(
+      `SELECT count(*) AS hidden, SUM(receipt IS NOT NULL) AS inFlight
+       FROM queue_messages WHERE queue = ? AND visible_at > ?`,
     ),
     purge: db.prepare<[string]>('DELETE FROM queue_messages WHERE queue = ?'),
+    resetCount: db.prepare<[string]>('DELETE FROM queue_counts WHERE queue = ?'),
   };
 }
 

@@ -33,6 +33,23 @@ CREATE INDEX IF NOT EXISTS read_models_by_created ON read_models (kind, created_
 CREATE UNIQUE INDEX IF NOT EXISTS read_models_by_change ON read_models (change);
 `;
 
+/**
+ * Rows per (kind, state), moved in the append's transaction whenever a read model row changes state:
+ * counts() reads a handful of rows whatever the history. Created once and filled from the rows
+ * already there (a file written before the table existed).
+ */
+export const createCountsSql = `
+CREATE TABLE read_model_counts (kind TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, state)) WITHOUT ROWID;
+INSERT INTO read_model_counts (kind, state, n) SELECT kind, state, count(*) FROM read_models GROUP BY kind, state;
+`;
+
+const hasCounts = `SELECT 1 AS yes FROM sqlite_master WHERE type = 'table' AND name = 'read_model_counts'`;
+
+const readModelState = `SELECT state, seq FROM read_models WHERE kind = ? AND id = ?`;
+
+const addToCount = `INSERT INTO read_model_counts (kind, state, n) VALUES (@kind, @state, @n)
+  ON CONFLICT (kind, state) DO UPDATE SET n = n + @n`;
+
 const lastSeq = `SELECT seq FROM events WHERE stream = ? ORDER BY seq DESC LIMIT 1`;
 
 const insertEvent = `INSERT INTO events (stream, seq, type, at, data) VALUES (?, ?, ?, ?, ?)`;
@@ -63,11 +80,21 @@ const listStates = `SELECT ${rowColumns} FROM read_models
   WHERE kind = @kind AND state IN (SELECT value FROM json_each(@states)) AND ${pageAfter}
   ORDER BY created_at DESC, id DESC LIMIT @limit`;
 
-const counts = `SELECT state, count(*) AS n FROM read_models WHERE kind = ? GROUP BY state`;
+const counts = `SELECT state, n FROM read_model_counts WHERE kind = ? AND n > 0`;
+
+// Only for a file opened read-only that predates the counters (the replay CLI on an old data dir).
+const countsByScan = `SELECT state, count(*) AS n FROM read_models WHERE kind = ? GROUP BY state`;
 
 const changesAfter = `SELECT ${rowColumns} FROM read_models WHERE change > ? ORDER BY change LIMIT ?`;
 
 const lastChange = `SELECT coalesce(max(change), 0) AS change FROM read_models`;
+
+/** Creates the counts table when missing, under the write lock (another process may be migrating too). */
+export function migrateCounts(db: Database.Database): void {
+  db.transaction(() => {
+    if (!hasCountsTable(db)) db.exec(createCountsSql);
+  }).immediate();
+}
 
 /** A read_models row as SQLite returns it. */
 export interface ReadModelRecord {
@@ -91,9 +118,16 @@ export interface EventRecord {
   data: string;
 }
 
-/** Every statement the store runs, prepared once per connection. */
-export function prepareStatements(db: Database.Database) {
+/** Whether the file has the counts table (a read-only open of an older file may not). */
+export function hasCountsTable(db: Database.Database): boolean {
+  return db.prepare(hasCounts).get() !== undefined;
+}
+
+/** Every statement the store runs, prepared once per connection; without `counters`, counts scan and nothing moves them. */
+export function prepareStatements(db: Database.Database, counters = true) {
   return {
+    readModelState: db.prepare<[string, string], { state: string; seq: number }>(readModelState),
+    addToCount: counters ? db.prepare<[{ kind: string; state: string; n: number }]>(addToCount) : undefined,
     lastSeq: db.prepare<[string], { seq: number }>(lastSeq),
     insertEvent: db.prepare<[string, number, string, string, string]>(insertEvent),
     upsertReadModel: db.prepare(upsertReadModel),
@@ -102,7 +136,7 @@ export function prepareStatements(db: Database.Database) {
     listAll: db.prepare<[object], ReadModelRecord>(listAll),
     listOneState: db.prepare<[object], ReadModelRecord>(listOneState),
     listStates: db.prepare<[object], ReadModelRecord>(listStates),
-    counts: db.prepare<[string], { state: string; n: number }>(counts),
+    counts: db.prepare<[string], { state: string; n: number }>(counters ? counts : countsByScan),
     changesAfter: db.prepare<[number, number], ReadModelRecord>(changesAfter),
     lastChange: db.prepare<[], { change: number }>(lastChange),
   };

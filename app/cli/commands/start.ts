@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
 
 const usage = `Usage: facefleet start [--port n] [--host addr] [--data-dir dir] [--config file] [--cap n] [--backend embedded|aws]
+                       [--log-level fatal|error|warn|info|debug|trace|silent]
 
 Starts the web tier (upload page, POST /, /v1 API, inspector) and the supervisor that scales the
 worker fleet with the backlog. Configuration, lowest precedence first: defaults, a JSON file
@@ -16,10 +17,14 @@ worker fleet with the backlog. Configuration, lowest precedence first: defaults,
 e.g. FACEFLEET_HEARTBEAT_SECONDS; PORT for the port), then these flags. The effective configuration
 is printed at start (secrets masked); a bad value stops start-up with one line naming the key.
 
-Keys: backend host port dataDir cap jobsPerInstance emptyPollsToIdle emptyPollsToTerminate
+Keys: backend host port dataDir cap jobsPerInstance emptyPollsToIdle idleSeconds idleFloorSeconds
 pollWaitSeconds visibilityTimeoutSeconds heartbeatSeconds maxReceives maxAttempts supervisorTickMs
 terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds maxUploadBytes maxFiles maxPixels
 detector threshold modelThreads classicTimeoutSeconds apiKey corsOrigins aws{region,endpoints,names}
+
+Logs: one JSON line per event (job and instance lifecycle, supervisor decisions, errors), pretty
+when stdout is a terminal; --log-level (logLevel, FACEFLEET_LOG_LEVEL) sets the least severe level.
+Prometheus metrics at GET /metrics (behind the API key when one is set).
 
 Listening beyond localhost (a --host other than localhost, 127.x.x.x or ::1) without an apiKey
 prints a warning: anyone who can reach the port could then use the whole API.
@@ -32,6 +37,7 @@ interface StartFlags {
   config?: string;
   cap?: string;
   backend?: string;
+  'log-level'?: string;
 }
 
 function parse(argv: string[]): StartFlags {
@@ -46,6 +52,7 @@ function parse(argv: string[]): StartFlags {
         config: { type: 'string' },
         cap: { type: 'string' },
         backend: { type: 'string' },
+        'log-level': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -72,15 +79,17 @@ const command: Command = {
     const { loadConfig, describeConfig } = await import('../../config.ts');
     const loaded = loadConfig({
       ...(flags.config ? { file: flags.config } : {}),
-      flags: { port: asNumber(flags.port), host: flags.host, dataDir: flags['data-dir'], cap: asNumber(flags.cap), backend: flags.backend },
+      flags: { port: asNumber(flags.port), host: flags.host, dataDir: flags['data-dir'], cap: asNumber(flags.cap), backend: flags.backend, logLevel: flags['log-level'] },
     });
     const { config } = loaded;
     process.stdout.write(`facefleet config:\n${describeConfig(loaded).join('\n')}\n`);
 
-    const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+    const { createLogger } = await import('../../observability/logger.ts');
+    const logger = createLogger({ level: config.logLevel });
+    const log = (line: string) => logger.info(line);
     const { startFacefleet } = await import('../../startFacefleet.ts');
     const { listensBeyondLocalhost } = await import('../../../web/security.ts');
-    const running = await startFacefleet(config, { log });
+    const running = await startFacefleet(config, { logger });
     process.stdout.write(`facefleet listening on ${running.url}\n`);
     if (listensBeyondLocalhost(config.host) && !config.apiKey) process.stderr.write(`${exposureWarning(config.host)}\n`);
 

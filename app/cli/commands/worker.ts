@@ -7,10 +7,10 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
 
-const usage = `Usage: facefleet worker [--config file]
+const usage = `Usage: facefleet worker [--config file] [--log-level level]
 
 Runs one worker instance: loads the face model, long-polls the request queue, processes jobs, and
-terminates itself after emptyPollsToTerminate empty polls in a row. Normally started by
+terminates itself once the queue has stayed empty for its idle time (idleSeconds). Normally started by
 \`facefleet start\`; its configuration comes from FACEFLEET_* variables (see facefleet start --help).
 FACEFLEET_INSTANCE_ID names its instance stream (default: a new id, requested by the worker itself).
 `;
@@ -20,14 +20,14 @@ const command: Command = {
   summary: 'Run one worker instance (started by the supervisor)',
   usage,
   async run(argv) {
-    let values: { config?: string };
+    let values: { config?: string; 'log-level'?: string };
     try {
-      ({ values } = parseArgs({ args: argv, strict: true, options: { config: { type: 'string' } } }));
+      ({ values } = parseArgs({ args: argv, strict: true, options: { config: { type: 'string' }, 'log-level': { type: 'string' } } }));
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
-    const { loadConfig } = await import('../../config.ts');
-    const { config } = loadConfig(values.config ? { file: values.config } : {});
+    const { loadConfig, idlePolicy } = await import('../../config.ts');
+    const { config } = loadConfig({ ...(values.config ? { file: values.config } : {}), flags: { logLevel: values['log-level'] } });
     // Fault injection (reliability tests only): a typo in FACEFLEET_FAULTS stops the worker here.
     const { faultsFromEnvironment } = await import('../../faults.ts');
     const faults = faultsFromEnvironment();
@@ -39,7 +39,10 @@ const command: Command = {
     const { createWorker } = await import('../../../services/worker/worker.ts');
     const runtime = await createRuntime(config, { role: 'worker' });
     const instanceId = process.env.FACEFLEET_INSTANCE_ID || runtime.clock.newId();
-    const log = (line: string) => process.stderr.write(`${new Date().toISOString()} [worker ${instanceId}] ${line}\n`);
+    const { createLogger } = await import('../../observability/logger.ts');
+    // Every line carries the instance id; the supervisor points the output at <dataDir>/logs/<id>.log.
+    const logger = createLogger({ level: config.logLevel, base: { instanceId } });
+    const log = (line: string) => logger.info(line);
 
     const worker = createWorker({
       ...runtime,
@@ -52,16 +55,17 @@ const command: Command = {
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
         heartbeatSeconds: config.heartbeatSeconds,
         emptyPollsToIdle: config.emptyPollsToIdle,
-        emptyPollsToTerminate: config.emptyPollsToTerminate,
+        idleSeconds: idlePolicy(config).fixedSeconds ?? idlePolicy(config).priorSeconds,
         threshold: config.threshold,
       },
       log,
     });
-    worker.on('started', (e) => log(`started (model loaded in ${Math.round(e.modelLoadMs)} ms)`));
-    worker.on('jobCompleted', (e) => log(`job ${e.jobId} done: ${e.label} in ${e.durationMs} ms`));
-    worker.on('jobFailed', (e) => log(`job ${e.jobId} failed: ${e.code} ${e.reason}`));
-    worker.on('jobReleased', (e) => log(`job ${e.jobId} released`));
-    worker.on('terminating', (e) => log(`terminating (${e.reason})`));
+    worker.on('started', (e) => logger.info({ event: 'instance', state: 'polling', modelLoadMs: Math.round(e.modelLoadMs) }, 'instance booted'));
+    worker.on('jobStarted', (e) => logger.info({ event: 'job', jobId: e.jobId, state: 'processing', attempt: e.attempt }, 'job started'));
+    worker.on('jobCompleted', (e) => logger.info({ event: 'job', jobId: e.jobId, state: 'done', label: e.label, durationMs: e.durationMs }, 'job done'));
+    worker.on('jobFailed', (e) => logger.warn({ event: 'job', jobId: e.jobId, state: 'failed', code: e.code, reason: e.reason }, 'job failed'));
+    worker.on('jobReleased', (e) => logger.info({ event: 'job', jobId: e.jobId, state: 'queued' }, 'job released'));
+    worker.on('terminating', (e) => logger.info({ event: 'instance', state: 'terminating', reason: e.reason }, 'instance terminating'));
 
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -80,7 +84,7 @@ const command: Command = {
 
     await worker.start();
     const reason = await worker.done;
-    log(`stopped (${reason})`);
+    logger.info({ event: 'instance', state: 'terminated', reason }, 'instance stopped');
     await runtime.close();
     const code = reason === 'error' ? 1 : 0;
     // Nothing of ours is left to run; do not let a stray timer (compute's own watch) hold the exit.

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, describeConfig, envName, loadConfig, workerEnv } from '../../../app/config.ts';
+import { ConfigError, describeConfig, envName, idlePolicy, loadConfig, workerEnv } from '../../../app/config.ts';
 
 function fails(options: Parameters<typeof loadConfig>[0], message: string) {
   assert.throws(() => loadConfig(options), (error: unknown) => {
@@ -72,8 +72,8 @@ describe('given a bad value', () => {
     writeFileSync(file, JSON.stringify({ prot: 1 }));
     fails({ file, env: {} }, 'config: prot is not a known key');
   });
-  it('emptyPollsToTerminate below emptyPollsToIdle', () => {
-    fails({ env: { FACEFLEET_EMPTY_POLLS_TO_IDLE: '4', FACEFLEET_EMPTY_POLLS_TO_TERMINATE: '3' } }, 'config: emptyPollsToTerminate (3) must be at least emptyPollsToIdle (4)');
+  it('an idle time that is neither "auto" nor seconds', () => {
+    fails({ env: { FACEFLEET_IDLE_SECONDS: 'soon' } }, 'config: idleSeconds ("soon") must be "auto" or a number of seconds from 0.1');
   });
   it('a file that is not JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'facefleet-config-'));
@@ -93,13 +93,21 @@ describe('given a secret', () => {
   });
 });
 
+describe('given the idle policy per backend', () => {
+  it('embedded defaults to measured with the floor as prior, aws to a 60 s prior, and a number is fixed', () => {
+    assert.deepEqual(idlePolicy(loadConfig({ env: {} }).config), { floorSeconds: 1, priorSeconds: 1, window: 9 });
+    assert.deepEqual(idlePolicy(loadConfig({ env: { FACEFLEET_BACKEND: 'aws' } }).config), { floorSeconds: 1, priorSeconds: 60, window: 9 });
+    assert.equal(idlePolicy(loadConfig({ env: { FACEFLEET_IDLE_SECONDS: '2.5' } }).config).fixedSeconds, 2.5);
+  });
+});
+
 describe('given a config for workers', () => {
   it('round-trips the worker keys through the environment', () => {
     const { config } = loadConfig({ env: { FACEFLEET_POLL_WAIT_SECONDS: '1', FACEFLEET_HEARTBEAT_SECONDS: '1.5', FACEFLEET_DETECTOR: 'tiny' } });
     const env = workerEnv(config);
     assert.equal(env[envName('pollWaitSeconds')], '1');
     const again = loadConfig({ env }).config;
-    for (const key of ['pollWaitSeconds', 'heartbeatSeconds', 'detector', 'visibilityTimeoutSeconds', 'dataDir', 'emptyPollsToTerminate', 'threshold'] as const) {
+    for (const key of ['pollWaitSeconds', 'heartbeatSeconds', 'detector', 'visibilityTimeoutSeconds', 'dataDir', 'emptyPollsToIdle', 'threshold'] as const) {
       assert.equal(again[key], config[key], key);
     }
   });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Compute, DescribedInstance, LaunchRequest } from '../../../adapters/ports.ts';
 import { openSqliteQueues } from '../../../adapters/embedded/sqliteQueue.ts';
 import { streamName } from '../../../machines/index.ts';
-import { load } from '../../../services/streams/propose.ts';
+import { load, proposeIfAllowed } from '../../../services/streams/propose.ts';
 import { createSupervisor, type Supervisor } from '../../../services/supervisor/supervisor.ts';
 import { openBench, type Bench } from '../worker/harness.ts';
 import { join } from 'node:path';
@@ -59,7 +59,7 @@ beforeEach(() => {
     deadLetters,
     compute,
     clock: bench.clock,
-    settings: { cap: 19, jobsPerInstance: 1, terminateGraceSeconds: 20, heartbeatTimeoutSeconds: 30, bootTimeoutSeconds: 60, tickMs: 1000, emptyPollsToIdle: 2, emptyPollsToTerminate: 4 },
+    settings: { cap: 19, jobsPerInstance: 1, terminateGraceSeconds: 20, heartbeatTimeoutSeconds: 30, bootTimeoutSeconds: 60, tickMs: 1000, emptyPollsToIdle: 2, idle: { fixedSeconds: 4, floorSeconds: 1, priorSeconds: 1, window: 9 } },
     bootEnv: { FACEFLEET_X: '1' },
     log: () => undefined,
   });
@@ -80,7 +80,7 @@ describe('given a backlog of 3 and no instances', () => {
     for (const instanceId of compute.launches[0]!.instanceIds) {
       const state = await load(bench.store, streamName('instance', instanceId));
       assert.equal(state.state, 'booting');
-      assert.equal(state.context.emptyPollsToTerminate, 4);
+      assert.equal(state.context.idleSeconds, 4);
       assert.deepEqual((await bench.types(streamName('instance', instanceId))), ['InstanceRequested', 'InstanceLaunched']);
     }
     assert.deepEqual(await supervisor.tick(), [], 'the next tick sees them active');
@@ -126,5 +126,39 @@ describe('given running instances at shutdown', () => {
     assert.equal(compute.terminated.length, 1);
     const types = await bench.types(streamName('instance', instanceId!));
     assert.equal(types.at(-1), 'InstanceTerminationForced');
+  });
+});
+
+describe('given an idle time measured from boots (idleSeconds auto, floor 1 s)', () => {
+  it('a later launch gives its instances the median boot-to-first-poll of the instances seen booting', async () => {
+    const measured = createSupervisor({
+      store: bench.store,
+      requests: bench.requests,
+      responses: bench.responses,
+      deadLetters,
+      compute,
+      clock: bench.clock,
+      settings: { cap: 19, jobsPerInstance: 1, terminateGraceSeconds: 20, heartbeatTimeoutSeconds: 30, bootTimeoutSeconds: 60, tickMs: 1000, emptyPollsToIdle: 2, idle: { floorSeconds: 1, priorSeconds: 1, window: 9 } },
+      bootEnv: {},
+      log: () => undefined,
+    });
+    await bench.submit('label:a');
+    await measured.tick();
+    const [first] = compute.launches[0]!.instanceIds;
+    const stream = streamName('instance', first!);
+    const context = (await load(bench.store, stream)).context as { idleSeconds: number; requestedAt: string };
+    assert.equal(context.idleSeconds, 1, 'before any boot: the prior');
+    const bootedAt = new Date(Date.parse(context.requestedAt) + 2500).toISOString();
+    // The worker boots 2.5 s after it was requested.
+    await proposeIfAllowed(bench.store, stream, [{ type: 'InstanceBooted', at: bootedAt, data: { modelLoadMs: 900 } }]);
+    await bench.requests.receive({ visibilityTimeoutSeconds: 30 });
+    await measured.tick(); // sees the boot
+    await bench.submit('label:b');
+    await bench.submit('label:c');
+    await measured.tick();
+    const [second] = compute.launches.at(-1)!.instanceIds;
+    assert.equal(((await load(bench.store, streamName('instance', second!))).context as { idleSeconds: number }).idleSeconds, 2.5);
+    assert.equal(measured.idleSeconds(), 2.5);
+    await measured.stop();
   });
 });

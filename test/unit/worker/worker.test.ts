@@ -147,6 +147,25 @@ describe('given an empty queue', () => {
   });
 });
 
+describe('given an empty queue, a 20 s long poll and an idle time of 0.3 s', () => {
+  it('the worker shortens its polls to what is left of the idle time and leaves after one job, not after a long poll', { timeout: 10_000 }, async () => {
+    const jobId = await bench.submit('label:alice');
+    const compute = fakeCompute('proc-7');
+    const instanceId = bench.clock.newId();
+    const worker = bench.worker({ compute, instanceId, settings: { pollWaitSeconds: 20, idleSeconds: 0.3 } });
+    await worker.start();
+    // A 20 s poll would outlive the test's timeout: it ends because the waits shrink while idle.
+    assert.equal(await worker.done, 'idle');
+    assert.deepEqual(compute.terminated, ['proc-7']);
+    const events = await bench.events(streamName('instance', instanceId));
+    const finished = events.find((e) => e.type === 'InstanceJobFinished');
+    const leaving = events.find((e) => e.type === 'InstanceTerminating');
+    assert.ok(finished && leaving, 'it finished the job, then left');
+    assert.ok(Date.parse(leaving.at) - Date.parse(finished.at) >= 300, 'not before the queue stayed empty 0.3 s');
+    assert.equal((await load(bench.store, streamName('job', jobId))).state, 'done');
+  });
+});
+
 describe('given a worker in the middle of a job', () => {
   it('heartbeats extend the message visibility so a long job is not delivered twice', async () => {
     await bench.close();
