@@ -107,6 +107,8 @@ async function createEmbeddedRuntime(config: Config, options: RuntimeOptions): P
     cwd: repoRoot,
     logDir: paths.logs,
     registryFile: paths.registry,
+    // A worker told to leave has terminateGraceSeconds to release its job before it is killed.
+    graceMs: config.terminateGraceSeconds * 1000,
   });
   let closed = false;
   return {

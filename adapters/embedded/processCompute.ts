@@ -17,8 +17,13 @@ export interface ProcessComputeOptions {
   /** The worker command, e.g. `[process.execPath, 'bin/facefleet.js', 'worker']`. */
   command: string[];
   cwd?: string;
-  /** Added to the parent's environment for every child (before the launch's bootEnv). */
+  /**
+   * Added to the inherited part of the parent's environment for every child (before the launch's
+   * bootEnv). Only `inheritsEnv` names pass from the parent: never its API key or cloud credentials.
+   */
   env?: Record<string, string>;
+  /** Which of the parent's variables a child sees (default `isRuntimeVariable`). */
+  inheritsEnv?: (name: string) => boolean;
   /** Where each child's stdout and stderr go (`<instanceId>.log`); discarded when absent. */
   logDir?: string;
   /** The JSON file that remembers launched instances across restarts of the main process. */
@@ -47,6 +52,22 @@ interface Registry {
 const hasProc = existsSync('/proc/self/stat');
 
 /** The provider id of the process we run in (set by the launcher), or undefined outside a worker. */
+/**
+ * What a worker process needs of its parent's environment: how to find programs and the locale, Node's
+ * and onnxruntime's own settings, the temp folder, and the fault hooks tests inject — not secrets
+ * (FACEFLEET_API_KEY, AWS_*) nor the rest of the parent's configuration, which workers get explicitly.
+ */
+export function isRuntimeVariable(name: string): boolean {
+  return /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|TERM|NO_COLOR|FORCE_COLOR)$/.test(name) || /^(LC_|NODE_|UV_|ONNXRUNTIME_|FACEFLEET_FAULT)/.test(name);
+}
+
+/** The parent's environment filtered by `keep`. */
+function inherited(keep: (name: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && keep(name)) out[name] = value;
+  return out;
+}
+
 export function processSelfId(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const id = env.FACEFLEET_PROVIDER_ID;
   return id === undefined || id === '' ? undefined : id;
@@ -164,7 +185,7 @@ export function createProcessCompute(options: ProcessComputeOptions): Compute {
     try {
       child = spawn('/bin/sh', ['-c', launcherScript, 'facefleet-instance', program, ...args], {
         cwd: options.cwd,
-        env: { ...process.env, ...options.env, ...request.bootEnv, FACEFLEET_INSTANCE_ID: instanceId },
+        env: { ...inherited(options.inheritsEnv ?? isRuntimeVariable), ...options.env, ...request.bootEnv, FACEFLEET_INSTANCE_ID: instanceId },
         stdio: ['ignore', output, output],
         detached: true,
       });

@@ -25,6 +25,7 @@ interface Report {
   selfId: string | null;
   pid: number;
   echo: string | null;
+  secrets: string[];
 }
 
 /** A temp folder with a registry, an output folder for the fake workers' reports and a log folder. */
@@ -86,11 +87,28 @@ describe('Process compute', () => {
     });
   });
 
+  describe('given a main process whose environment holds an API key and cloud credentials', () => {
+    it('when an instance is launched, then none of them reaches it (it gets its configuration explicitly)', async () => {
+      const planted = { FACEFLEET_API_KEY: 'secret-key-123456', AWS_SECRET_ACCESS_KEY: 'aws-secret', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', MY_SERVICE_SECRET: 'x' };
+      const saved = Object.fromEntries(Object.keys(planted).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, planted);
+      try {
+        await compute.launch({ instanceIds: ['env-1'] });
+      } finally {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+      assert.deepEqual((await ws.report('env-1')).secrets, []);
+    });
+  });
+
   describe('given a launched instance', () => {
     it('then its environment carries the instance id and boot env, and its output goes to <logDir>/<instanceId>.log', async () => {
       const [launched] = await compute.launch({ instanceIds: ['logs-1'], bootEnv: { FAKE_WORKER_ECHO: 'boot arg' } });
       const report = await ws.report('logs-1');
-      assert.deepEqual(report, { instanceId: 'logs-1', selfId: launched?.providerId, pid: report.pid, echo: 'boot arg' });
+      assert.deepEqual(report, { instanceId: 'logs-1', selfId: launched?.providerId, pid: report.pid, echo: 'boot arg', secrets: [] });
       assert.equal(launched?.providerId, `proc-${report.pid}`);
       const log = await waitFor(async () => {
         const text = await readFile(join(ws.paths.logDir, 'logs-1.log'), 'utf8');

@@ -3,7 +3,8 @@
  *
  * Environment:
  * - FAKE_WORKER_OUT: folder where it writes `<FACEFLEET_INSTANCE_ID>.json` with its instance id,
- *   `selfId()`, pid and FAKE_WORKER_ECHO (written atomically, so a reader never sees half);
+ *   `selfId()`, pid, FAKE_WORKER_ECHO and the names of secret-looking variables it sees (written
+ *   atomically, so a reader never sees half);
  * - FAKE_WORKER_EXIT_CODE: exit at once with this code after reporting;
  * - FAKE_WORKER_IGNORE_SIGTERM=1: stay up on SIGTERM (to test the SIGKILL after the grace);
  * - FAKE_WORKER_MAX_MS: exit (code 3) after this long regardless, so no test leaves it behind (default 60 s).
@@ -14,7 +15,14 @@ import { processSelfId } from '../../adapters/embedded/processCompute.ts';
 
 const env = process.env;
 const instanceId = env.FACEFLEET_INSTANCE_ID ?? 'unknown';
-const report = { instanceId, selfId: processSelfId() ?? null, pid: process.pid, echo: env.FAKE_WORKER_ECHO ?? null };
+const report = {
+  instanceId,
+  selfId: processSelfId() ?? null,
+  pid: process.pid,
+  echo: env.FAKE_WORKER_ECHO ?? null,
+  /** Names of the variables it sees that look like secrets (none should reach a worker). */
+  secrets: Object.keys(env).filter((name) => /API_KEY|SECRET|^AWS_/.test(name)).sort(),
+};
 
 if (env.FAKE_WORKER_OUT) {
   const target = join(env.FAKE_WORKER_OUT, `${instanceId}.json`);
