@@ -75,8 +75,13 @@ describe('given a facefleet that answered four classic requests and went back to
     assert.equal(metric(text, 'facefleet_http_requests_total', { method: 'POST', route: '/', status: '200' }), 4);
   });
 
-  it('when the logs are read, then each is one JSON line, the jobs have their steps and no line names an absolute path', () => {
-    const lines = ff.output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  it('when the logs are read, then each is one JSON line, the jobs have their steps and no line names an absolute path', async () => {
+    const parse = () => ff.output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Lifecycle lines follow the change feed, a moment after the stores (and the counts) change.
+    const lines = await waitFor(async () => {
+      const all = parse();
+      return all.some((l) => l.event === 'instance' && l.state === 'terminated') ? all : undefined;
+    }, { timeoutMs: 10_000, what: 'an instance-terminated log line' });
     const done = lines.filter((l) => l.event === 'job' && l.state === 'done');
     assert.equal(new Set(done.map((l) => l.jobId)).size, 4);
     for (const l of done) assert.ok(typeof l.totalMs === 'number' && typeof l.instanceId === 'string');
