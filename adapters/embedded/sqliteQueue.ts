@@ -22,6 +22,8 @@ export interface SqliteQueuesOptions {
   recheckMs?: number;
   /** How long to wait for another process's write lock, ms (default 5000). */
   busyTimeoutMs?: number;
+  /** `full` (default): a sent message is on disk before `send` returns; `normal`: survives a process crash only. */
+  durability?: 'full' | 'normal';
 }
 
 export interface SqliteQueues {
@@ -61,7 +63,8 @@ export function openSqliteQueues(options: SqliteQueuesOptions): SqliteQueues {
   if (options.file !== ':memory:' && options.file !== '') mkdirSync(dirname(options.file), { recursive: true });
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  // FULL: a message acknowledged to a client (or a worker) outlives a power cut, like its job's event.
+  db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   migrate(db);
   const statements = prepare(db);
