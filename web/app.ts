@@ -42,6 +42,8 @@ export interface AppOptions {
   logError?: ErrorLogger;
   /** When set, writes and /v1 reads need it (see auth.ts); default: open. */
   apiKey?: string | undefined;
+  /** Wrong API keys one client may send per minute before a minute's 429s (default 10). */
+  maxWrongKeysPerMinute?: number;
   /** Origins (`https://host[:port]`) allowed to call the API from a browser; default: none (CORS off). */
   corsOrigins?: readonly string[] | undefined;
   /** Host names answered besides localhost names and IP addresses (DNS-rebinding guard); `*` any. */
@@ -97,7 +99,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   });
 
   const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;
-  const auth = createAuth({ apiKey: options.apiKey });
+  const auth = createAuth({ apiKey: options.apiKey, ...(options.maxWrongKeysPerMinute ? { maxWrongKeysPerMinute: options.maxWrongKeysPerMinute } : {}) });
   const { onResponse, metrics } = options;
   if (onResponse) {
     app.use(async (ctx, next) => {

@@ -9,6 +9,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Context, Middleware } from 'koa';
 import { discardBody } from './security.ts';
 
@@ -23,6 +24,8 @@ export interface AuthOptions {
   sessionTtlSeconds?: number;
   /** The clock, ms since the epoch (default Date.now). */
   now?: () => number;
+  /** Wrong keys one client may send per minute before it is refused for a minute (default 10). */
+  maxWrongKeysPerMinute?: number;
 }
 
 /** What a request's credentials are worth. */
@@ -94,11 +97,33 @@ function unauthorized(ctx: Context, verdict: Exclude<Verdict, 'ok'>): void {
   discardBody(ctx); // an upload we will not read
 }
 
+/** 429 for a client that guessed too many keys; `Retry-After` says when it may try again. */
+function tooManyGuesses(ctx: Context, retryAfterMs: number): void {
+  ctx.status = 429;
+  ctx.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'application/json';
+  ctx.body = { error: { code: 'too-many-requests', message: 'Too many wrong API keys from this client; wait and try again.' } };
+  discardBody(ctx);
+}
+
 /** The API key check over one configuration. */
 export function createAuth(options: AuthOptions = {}) {
   const apiKey = options.apiKey === '' ? undefined : options.apiKey;
   const now = options.now ?? Date.now;
   const ttl = options.sessionTtlSeconds ?? SESSION_TTL_SECONDS;
+  // Key guessing: wrong keys are counted per client address (rate-limiter-flexible, in memory);
+  // past the limit every key check of that client is refused for a minute, the right key too.
+  const maxWrong = options.maxWrongKeysPerMinute ?? 10;
+  const wrongKeys = new RateLimiterMemory({ points: maxWrong, duration: 60, blockDuration: 60 });
+  /** Undefined when the client may try a key; else how long it must wait, ms. */
+  const lockedFor = async (ctx: Context): Promise<number | undefined> => {
+    const seen = await wrongKeys.get(ctx.ip);
+    return seen !== null && seen.consumedPoints > maxWrong ? seen.msBeforeNext : undefined;
+  };
+  const countWrong = async (ctx: Context): Promise<void> => {
+    await wrongKeys.consume(ctx.ip).catch(() => undefined); // a rejection only means "over the limit"
+  };
 
   /** A header key wins over the cookie: a wrong header is refused even with a good cookie. */
   const verdict = (ctx: Context): Verdict => {
@@ -113,7 +138,10 @@ export function createAuth(options: AuthOptions = {}) {
   /** 401 for a request that needs the key and lacks it; everything else goes on. */
   const middleware: Middleware = async (ctx, next) => {
     if (apiKey !== undefined && needsKey(ctx.method, ctx.path)) {
+      const wait = await lockedFor(ctx);
+      if (wait !== undefined) return tooManyGuesses(ctx, wait);
       const v = verdict(ctx);
+      if (v === 'wrong') await countWrong(ctx);
       if (v !== 'ok') return unauthorized(ctx, v);
     }
     await next();
@@ -129,14 +157,19 @@ export function createAuth(options: AuthOptions = {}) {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { required: apiKey !== undefined, authenticated: verdict(ctx) === 'ok' };
   });
-  router.post('/', (ctx) => {
+  router.post('/', async (ctx) => {
     if (apiKey === undefined) {
       ctx.status = 204;
       return;
     }
+    const wait = await lockedFor(ctx);
+    if (wait !== undefined) return tooManyGuesses(ctx, wait);
     const key = presentedKey(ctx);
     if (key === undefined) return unauthorized(ctx, 'missing');
-    if (!sameSecret(key, apiKey)) return unauthorized(ctx, 'wrong');
+    if (!sameSecret(key, apiKey)) {
+      await countWrong(ctx);
+      return unauthorized(ctx, 'wrong');
+    }
     const expiresAt = Math.floor(now() / 1000) + ttl;
     ctx.cookies.set(SESSION_COOKIE, sessionToken(apiKey, expiresAt), { httpOnly: true, sameSite: 'strict', path: '/', maxAge: ttl * 1000, secure: ctx.secure, overwrite: true });
     ctx.set('Cache-Control', 'no-store');
