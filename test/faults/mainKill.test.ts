@@ -113,11 +113,27 @@ describe('given a running fleet with v1 jobs queued and classic clients waiting'
     for (const id of accepted.keys()) assert.ok(stored.includes(id), `accepted job ${id} is stored`);
     assert.ok(check.jobs >= accepted.size + answered.length, 'the classic jobs are in the store too');
 
-    // The workers outlived the main process: some finished jobs while it was down or restarting.
-    const survivors = await withStore(dataDir, async (store) => {
-      const rows = await store.rows('instance');
-      return rows.filter((r) => kills.some((k) => Date.parse(String(r.context.requestedAt)) < k.at && Number(r.context.jobsDone) > 0)).length;
-    });
+    // The workers outlived the main process: instances requested before a kill finished jobs after
+    // it (while the main process was down or restarting), and the restarted supervisor adopted
+    // them — they ended terminated by themselves, not lost or forced.
+    const findAdopted = () =>
+      withStore(dataDir, async (store) => {
+        const found: Array<{ id: string; state: string; reason: unknown }> = [];
+        for (const row of await store.rows('instance')) {
+          const requestedAt = Date.parse(String(row.context.requestedAt));
+          const finished = (await store.read(`instance-${row.id}`)).filter((e) => e.type === 'InstanceJobFinished').map((e) => Date.parse(e.at));
+          if (kills.some((k) => requestedAt < k.at && finished.some((at) => at > k.at))) found.push({ id: row.id, state: row.state, reason: row.context.terminationReason });
+        }
+        return found;
+      });
+    // Once the work is done they idle out (about a second); wait for that, then look at how they ended.
+    const adopted = await eventually('the adopted workers to leave', async () => {
+      const found = await findAdopted();
+      return found.every((a) => a.state === 'terminated') ? found : undefined;
+    }, 60_000, 200);
+    assert.ok(adopted.length > 0, 'some workers outlived a kill and finished jobs after it');
+    for (const a of adopted) assert.equal(a.reason, 'idle', `${a.id} left by itself after idling (not lost or forced)`);
+    const survivors = adopted.length;
     for (const kind of ['job', 'instance'] as const) {
       assert.deepEqual((await readModelsMatchReplay(dataDir, kind)).mismatches, [], `${kind} read models equal their replay`);
     }
