@@ -7,6 +7,7 @@ import { instanceStates, NotFoundError, type ReadModelRow } from '../../machines
 import { checkId } from '../jobs/getJob.ts';
 import { streamHistory, type History, type HistoryPage } from '../jobs/jobHistory.ts';
 import { listRows, withZeros, type ListInput } from '../jobs/listJobs.ts';
+import { num, str } from '../contextFields.ts';
 
 /** An instance as clients see it. */
 export interface InstanceView {
@@ -29,8 +30,6 @@ export interface InstanceView {
   updatedAt: string;
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** The client shape of an instance read model row. Pure. */
 export function instanceView(row: ReadModelRow): InstanceView {

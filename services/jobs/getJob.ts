@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Blobs, EventStore } from '../../adapters/ports.ts';
 import { isId, NotFoundError, type ReadModelRow } from '../../machines/index.ts';
+import { num, str } from '../contextFields.ts';
 
 export interface JobTimings {
   /** Submission to the start of the last attempt. */
@@ -45,8 +46,6 @@ export interface JobDetail extends JobView {
   result?: unknown;
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 function between(from: string | null, to: string | null): number | null {
   if (!from || !to) return null;

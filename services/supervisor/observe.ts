@@ -8,6 +8,7 @@ import type { ReadModelRow } from '../../machines/index.ts';
 import type { Clock } from '../clock.ts';
 import { parseMessage, requestMessage } from '../jobs/messages.ts';
 import type { DeadLetterView, InstanceView, Observation, SupervisorSettings } from './decide.ts';
+import { str } from '../contextFields.ts';
 
 export interface ObserveDeps {
   store: EventStore;
@@ -32,7 +33,6 @@ export async function listInstances(store: EventStore, states: string[]): Promis
   return rows;
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** The part of a read model row that decide needs. */
 export function toInstanceView(row: ReadModelRow): InstanceView {
