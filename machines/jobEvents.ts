@@ -21,9 +21,14 @@ export const jobEventSchemas = {
   }),
   /** A worker took the job: `attempt` is the previous attempt count + 1. */
   JobStarted: z.object({ instanceId: id, attempt: z.number().int().min(1) }),
-  /** The job's lease ended without a result (visibility timeout, worker lost): it waits in the queue again. */
+  /**
+   * The job's lease ended without a result: it waits in the queue again. `lease-expired`,
+   * `worker-lost` and `retry` (an unexpected error) use up the attempt; `released` (the worker shut
+   * down mid-job) and `infrastructure` (storage or service unavailable: the job's input is not at
+   * fault) give it back, so they are allowed on the last attempt too.
+   */
   JobRequeued: z.object({
-    reason: z.enum(['lease-expired', 'worker-lost', 'retry']),
+    reason: z.enum(['lease-expired', 'worker-lost', 'retry', 'released', 'infrastructure']),
     instanceId: id.optional(),
   }),
   /** The worker holding the current attempt stored the result under `resultKey`. */

@@ -17,6 +17,8 @@ export interface JobContext {
   maxAttempts: number;
   /** How many times a worker has started the job. */
   attempts: number;
+  /** Attempts given back (released at shutdown, infrastructure errors): started, but not charged. */
+  returnedAttempts: number;
   /** The instance holding the current attempt (null while queued). */
   instanceId: string | null;
   resultKey: string | null;
@@ -40,6 +42,7 @@ export const initialJobContext: JobContext = {
   detector: 'ssd',
   maxAttempts: 1,
   attempts: 0,
+  returnedAttempts: 0,
   instanceId: null,
   resultKey: null,
   label: null,
@@ -54,6 +57,19 @@ export const initialJobContext: JobContext = {
 
 type Ev<T extends JobEvent['type']> = Extract<JobEvent, { type: T }>;
 
+/** The requeue reasons that give the attempt back rather than use it up. */
+const attemptReturningReasons: ReadonlySet<string> = new Set(['released', 'infrastructure']);
+
+/** Attempts that count against `maxAttempts`: started ones minus those given back. */
+export function chargedAttempts(context: Pick<JobContext, 'attempts' | 'returnedAttempts'>): number {
+  return context.attempts - context.returnedAttempts;
+}
+
+/** True while the job may be started again. */
+export function hasAttemptLeft(context: Pick<JobContext, 'attempts' | 'returnedAttempts' | 'maxAttempts'>): boolean {
+  return chargedAttempts(context) < context.maxAttempts;
+}
+
 export const jobMachine = setup({
   types: {
     context: {} as JobContext,
@@ -63,7 +79,7 @@ export const jobMachine = setup({
     /** A start must be the next attempt, and there must be attempts left. */
     isNextAttempt: ({ context, event }) => {
       const e = event as Ev<'JobStarted'>;
-      return e.data.attempt === context.attempts + 1 && e.data.attempt <= context.maxAttempts;
+      return e.data.attempt === context.attempts + 1 && hasAttemptLeft(context);
     },
     /** Only the worker holding the current attempt may complete or fail it. */
     holdsCurrentAttempt: ({ context, event }) => {
@@ -75,8 +91,8 @@ export const jobMachine = setup({
       const e = event as Ev<'JobFailed'>;
       return e.data.instanceId === undefined && (e.data.code === 'dead-letter' || e.data.code === 'max-attempts' || e.data.code === 'missing-image');
     },
-    /** A requeue is a retry: only while attempts remain. */
-    hasAttemptsLeft: ({ context }) => context.attempts < context.maxAttempts,
+    /** A requeue is a retry: only while attempts remain, unless it gives the attempt back. */
+    mayRequeue: ({ context, event }) => attemptReturningReasons.has((event as Ev<'JobRequeued'>).data.reason) || hasAttemptLeft(context),
   },
   actions: {
     touch: assign({ updatedAt: ({ event }) => event.at }),
@@ -98,7 +114,10 @@ export const jobMachine = setup({
       const d = (event as Ev<'JobStarted'>).data;
       return { attempts: d.attempt, instanceId: d.instanceId, startedAt: event.at };
     }),
-    recordRequeue: assign({ instanceId: () => null }),
+    recordRequeue: assign(({ context, event }) => ({
+      instanceId: null,
+      returnedAttempts: context.returnedAttempts + (attemptReturningReasons.has((event as Ev<'JobRequeued'>).data.reason) ? 1 : 0),
+    })),
     recordCompletion: assign(({ event }) => {
       const d = (event as Ev<'JobCompleted'>).data;
       return { resultKey: d.resultKey, label: d.label, faces: d.faces, durationMs: d.durationMs, finishedAt: event.at };
@@ -129,7 +148,7 @@ export const jobMachine = setup({
           { guard: 'holdsCurrentAttempt', target: 'failed', actions: ['recordFailure', 'touch'] },
           { guard: 'isSystemFailure', target: 'failed', actions: ['recordFailure', 'touch'] },
         ],
-        JobRequeued: { guard: 'hasAttemptsLeft', target: 'queued', actions: ['recordRequeue', 'touch'] },
+        JobRequeued: { guard: 'mayRequeue', target: 'queued', actions: ['recordRequeue', 'touch'] },
       },
     },
     done: { type: 'final' },

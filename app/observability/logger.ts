@@ -7,6 +7,7 @@
 import { Writable } from 'node:stream';
 import { pino, type Level, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { scrubPaths } from '../../services/scrubPaths.ts';
 
 export type { Logger } from 'pino';
 
@@ -21,16 +22,6 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
   /** Where lines go instead of stdout: called with each line (tests, in-process starts). */
   write?: (line: string) => void;
-}
-
-// An absolute path: a slash-led run of at least two segments, not inside a URL (`http://host/a/b`
-// is left alone: its slashes follow `:` or a host); `file://` URLs are paths and are cut too.
-const absolutePath = /(?<![\w:/.])\/(?:[^\s/'"`()<>,;]+\/)+[^\s/'"`()<>,;]+/g;
-const fileUrl = /file:\/\/(?=\/)/g;
-
-/** `text` with every absolute path cut to `…/<last two parts>`. Pure. */
-export function scrubPaths(text: string): string {
-  return text.replace(fileUrl, ' ').replace(absolutePath, (match) => `…/${match.split('/').slice(-2).join('/')}`);
 }
 
 function scrubValue(value: unknown): unknown {

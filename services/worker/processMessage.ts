@@ -6,13 +6,15 @@
  */
 import type { Blobs, EventStore, Queue, QueueMessage } from '../../adapters/ports.ts';
 import type { Gallery, RecognitionResult } from '../../model/index.ts';
-import { NotFoundError, streamName, type JobEventData, type NewEvent, type StreamState } from '../../machines/index.ts';
+import { hasAttemptLeft, NotFoundError, streamName, type JobEventData, type NewEvent, type StreamState } from '../../machines/index.ts';
 import type { JobContext } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
 import { noFaults, type FaultHooks } from './faultHooks.ts';
 import { blobKeys } from '../blobKeys.ts';
 import { parseMessage, requestMessage, type ResponseMessage } from '../jobs/messages.ts';
-import { propose } from '../streams/propose.ts';
+import { scrubPaths } from '../scrubPaths.ts';
+import { load, propose } from '../streams/propose.ts';
+import { infrastructureCause } from './infrastructureError.ts';
 
 /** The model as the worker sees it. */
 export interface Recognizer {
@@ -36,6 +38,18 @@ export interface JobDeps {
   threshold?: number;
   /** Fault injection for the reliability tests (default: none). */
   faults?: FaultHooks;
+  /**
+   * Whether the instance holding a job's current attempt is alive and working on it (its heartbeat
+   * is recent). A delivery of such a job is a duplicate and is handed back, not taken over.
+   * Default: never (every redelivery of a processing job takes it over).
+   */
+  holderAlive?(holderId: string, jobId: string): Promise<boolean>;
+  /**
+   * How long a handed-back duplicate stays invisible (default 30 s): the heartbeat timeout, so by
+   * the time it is back the holder has finished it or is judged lost, and each hand-back costs one
+   * receive of the message's `maxReceives`.
+   */
+  handBackSeconds?: number;
 }
 
 export type JobOutcome =
@@ -74,7 +88,8 @@ function aborted(signal: AbortSignal): Promise<never> {
 /** The events that take the next attempt of a job (or fail it when the attempts are used up). */
 export function decideStart(state: StreamState, instanceId: string, clock: Clock): NewEvent[] | null {
   if (state.kind !== 'job') return null;
-  const { attempts, maxAttempts, instanceId: holder } = state.context;
+  const { attempts, instanceId: holder } = state.context;
+  const left = hasAttemptLeft(state.context);
   // One decision, one time: a requeue and the restart it allows are appended together with one `at`.
   const now = fixedClock(clock);
   const start = event('JobStarted', now, { instanceId, attempt: attempts + 1 } satisfies JobEventData<'JobStarted'>);
@@ -84,10 +99,10 @@ export function decideStart(state: StreamState, instanceId: string, clock: Clock
   } satisfies JobEventData<'JobFailed'>);
   switch (state.state) {
     case 'queued':
-      return attempts < maxAttempts ? [start] : [exhausted];
+      return left ? [start] : [exhausted];
     case 'processing': {
       // The previous holder's lease expired (or it died): the message came back to us.
-      if (attempts >= maxAttempts) return [exhausted];
+      if (!left) return [exhausted];
       const requeued = event('JobRequeued', now, {
         reason: 'lease-expired',
         ...(holder ? { instanceId: holder } : {}),
@@ -123,7 +138,15 @@ export async function processMessage(deps: JobDeps, message: QueueMessage, hooks
   const stream = streamName('job', jobId);
   const { clock, instanceId } = deps;
 
-  const taken = await propose(deps.store, stream, (state) => decideStart(state, instanceId, clock));
+  const current = await load(deps.store, stream);
+  const holder = current.kind === 'job' && current.state === 'processing' ? current.context.instanceId : null;
+  if (holder && holder !== instanceId && deps.holderAlive && (await deps.holderAlive(holder, jobId))) {
+    // A duplicate delivery (SQS is at-least-once; a lease extension can be late): the holder is
+    // alive and on it, so the message goes back and the attempt stays the holder's.
+    await deps.requests.changeVisibility(message.receiptHandle, deps.handBackSeconds ?? 30);
+    return { kind: 'skipped', jobId, reason: `held by ${holder}, which is alive: delivery handed back` };
+  }
+  const taken = await propose(deps.store, stream, (state) => decideStart(state, instanceId, clock), { known: current });
   const state = taken.state as JobState;
   if (taken.appended.length === 0) {
     await deps.requests.delete(message.receiptHandle);
@@ -151,7 +174,8 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
     const result = await propose(deps.store, stream, (s) => (holds(s, instanceId, attempt) ? [final] : null), { known: started });
     return result.appended.length > 0;
   };
-  const fail = async (code: JobEventData<'JobFailed'>['code'], reason: string): Promise<JobOutcome> => {
+  const fail = async (code: JobEventData<'JobFailed'>['code'], rawReason: string): Promise<JobOutcome> => {
+    const reason = scrubPaths(rawReason, 'none');
     const ok = await finish(event('JobFailed', clock, { code, reason: reason.slice(0, 2000), instanceId, attempt } satisfies JobEventData<'JobFailed'>));
     if (ok) await respond(deps, { jobId, state: 'failed' });
     await deps.requests.delete(message.receiptHandle);
@@ -188,6 +212,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
   try {
     await deps.blobs.put(resultKey, Buffer.from(JSON.stringify({ jobId, label, ...result })), { contentType: 'application/json' });
   } catch (error) {
+    if (signal.aborted) return release(deps, message, started, attempt);
     return retryLater(deps, message, started, attempt, error);
   }
   const completed = event('JobCompleted', clock, {
@@ -207,18 +232,21 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
 }
 
 /**
- * An unexpected error (not the input's fault): hand the attempt back while attempts remain and leave
- * the message to reappear after its visibility timeout; on the last attempt, fail the job.
+ * An error that is not the input's fault: hand the attempt back and leave the message to reappear
+ * after its visibility timeout. An infrastructure error (disk full, permission, I/O, an unavailable
+ * storage service) gives the attempt back without using it up; any other error uses it, and on the
+ * last attempt fails the job (`model-error`). What is recorded never holds a path.
  */
 async function retryLater(deps: JobDeps, message: QueueMessage, started: JobState, attempt: number, error: unknown): Promise<JobOutcome> {
   const { clock, instanceId } = deps;
   const jobId = started.context.jobId as string;
-  const text = error instanceof Error ? error.message : String(error);
+  const infrastructure = infrastructureCause(error);
+  const text = infrastructure ?? scrubPaths(error instanceof Error ? error.message : String(error), 'none');
   const stream = streamName('job', jobId);
-  const last = attempt >= started.context.maxAttempts;
+  const last = !infrastructure && !hasAttemptLeft(started.context);
   const next = last
     ? event('JobFailed', clock, { code: 'model-error', reason: text.slice(0, 2000), instanceId, attempt } satisfies JobEventData<'JobFailed'>)
-    : event('JobRequeued', clock, { reason: 'retry', instanceId } satisfies JobEventData<'JobRequeued'>);
+    : event('JobRequeued', clock, { reason: infrastructure ? 'infrastructure' : 'retry', instanceId } satisfies JobEventData<'JobRequeued'>);
   const result = await propose(deps.store, stream, (s) => (holds(s, instanceId, attempt) ? [next] : null), { known: started });
   if (last && result.appended.length) {
     await deps.responses.send(JSON.stringify({ jobId, state: 'failed' } satisfies ResponseMessage));
@@ -229,7 +257,10 @@ async function retryLater(deps: JobDeps, message: QueueMessage, started: JobStat
   return { kind: 'retryLater', jobId, error: text };
 }
 
-/** Shutdown in the middle of a job: make the message visible again and give the attempt back. */
+/**
+ * Shutdown in the middle of a job: make the message visible again and give the attempt back
+ * (`released` does not use it up, so a release on the last attempt does not fail the job).
+ */
 async function release(deps: JobDeps, message: QueueMessage, started: JobState, attempt: number): Promise<JobOutcome> {
   const { clock, instanceId } = deps;
   const jobId = started.context.jobId as string;
@@ -237,7 +268,7 @@ async function release(deps: JobDeps, message: QueueMessage, started: JobState, 
   await propose(
     deps.store,
     stream,
-    (s) => (holds(s, instanceId, attempt) && s.kind === 'job' && s.context.attempts < s.context.maxAttempts ? [event('JobRequeued', clock, { reason: 'retry', instanceId })] : null),
+    (s) => (holds(s, instanceId, attempt) ? [event('JobRequeued', clock, { reason: 'released', instanceId } satisfies JobEventData<'JobRequeued'>)] : null),
     { known: started },
   );
   await deps.requests.changeVisibility(message.receiptHandle, 0);

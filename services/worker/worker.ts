@@ -11,6 +11,7 @@ import type { Gallery } from '../../model/index.ts';
 import type { InstanceEventData, NewEvent } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
 import { noFaults, type FaultHooks } from './faultHooks.ts';
+import { holderAliveFrom } from './holderAlive.ts';
 import { InstanceReporter } from './instanceReporter.ts';
 import { LifecycleEmitter } from './lifecycle.ts';
 import { processMessage, type JobOutcome, type Recognizer } from './processMessage.ts';
@@ -19,6 +20,11 @@ export interface WorkerSettings {
   pollWaitSeconds: number;
   visibilityTimeoutSeconds: number;
   heartbeatSeconds: number;
+  /**
+   * Silence after which the supervisor declares an instance lost; a job held by an instance heard
+   * from more recently is not taken over on a duplicate delivery (default: 3 heartbeats).
+   */
+  heartbeatTimeoutSeconds?: number;
   /** Used only when the worker has to request its own instance (started by hand). */
   emptyPollsToIdle: number;
   /** Started by hand: seconds of empty queue before leaving (the supervisor's instances carry their own). */
@@ -229,9 +235,17 @@ export class Worker extends LifecycleEmitter {
     this.current = message;
     let startedJob: string | undefined;
     let outcome: JobOutcome;
+    const { settings } = this.deps;
+    const heartbeatTimeoutSeconds = settings.heartbeatTimeoutSeconds ?? 3 * settings.heartbeatSeconds;
     try {
       outcome = await processMessage(
-        { ...this.deps, recognizer: this.recognizer as Recognizer, ...(this.deps.settings.threshold === undefined ? {} : { threshold: this.deps.settings.threshold }) },
+        {
+          ...this.deps,
+          recognizer: this.recognizer as Recognizer,
+          ...(settings.threshold === undefined ? {} : { threshold: settings.threshold }),
+          holderAlive: holderAliveFrom(this.deps.store, this.deps.clock, heartbeatTimeoutSeconds),
+          handBackSeconds: heartbeatTimeoutSeconds,
+        },
         message,
         {
           onStarted: async (jobId, attempt) => {
@@ -242,6 +256,11 @@ export class Worker extends LifecycleEmitter {
         },
         this.abortController.signal,
       );
+    } catch (error) {
+      // The store or queue failed mid-job: the job is left to come back. Say this instance is no
+      // longer on it (best effort), so its redelivery is not handed back to a holder that let go.
+      if (startedJob) await this.reporter.reportIfAllowed([this.event('InstanceJobFinished', { jobId: startedJob, outcome: 'retry' })]).catch(() => undefined);
+      throw error;
     } finally {
       this.current = undefined;
     }

@@ -54,6 +54,7 @@ const command: Command = {
         pollWaitSeconds: config.pollWaitSeconds,
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
         heartbeatSeconds: config.heartbeatSeconds,
+        heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
         emptyPollsToIdle: config.emptyPollsToIdle,
         idleSeconds: idlePolicy(config).fixedSeconds ?? idlePolicy(config).priorSeconds,
         threshold: config.threshold,

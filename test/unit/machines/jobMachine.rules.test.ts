@@ -63,6 +63,18 @@ describe('given a job with one attempt, processing', () => {
     given(submitted(1), started('i1', 1)).when(requeued()).thenRefused());
 });
 
+describe('given a job with one attempt, processing on i1', () => {
+  const history = [submitted(1), started('i1', 1)];
+  it('when i1 releases it at shutdown, then it is queued and the attempt given back', () =>
+    given(...history).when(requeued('released')).then('queued', { attempts: 1, returnedAttempts: 1, instanceId: null }));
+  it('when i1 hands it back after a storage error, then it is queued and the attempt given back', () =>
+    given(...history).when(requeued('infrastructure')).then('queued', { attempts: 1, returnedAttempts: 1 }));
+  it('when it was released and i2 starts attempt 2, then it is processing: the released attempt did not count', () =>
+    given(...history, requeued('released')).when(started('i2', 2)).then('processing', { attempts: 2, instanceId: 'i2' }));
+  it('when it was released and i2 lost attempt 2 too, then a retry is refused: only the released attempt was given back', () =>
+    given(...history, requeued('released'), started('i2', 2)).when(requeued('lease-expired')).thenRefused());
+});
+
 describe('given a done job', () => {
   const history = [submitted(), started('i1', 1), completed('i1', 1)];
   it('when it is started again, then it is refused', () => given(...history).when(started('i2', 2)).thenRefused());

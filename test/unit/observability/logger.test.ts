@@ -1,7 +1,8 @@
 /** The logger's promises: JSON lines, secrets redacted, no absolute path, errors without stacks; /metrics behind the key. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, errorField, scrubPaths } from '../../../app/observability/logger.ts';
+import { createLogger, errorField } from '../../../app/observability/logger.ts';
+import { scrubPaths } from '../../../services/scrubPaths.ts';
 import { needsKey } from '../../../web/auth.ts';
 
 describe('given a logger writing to a sink', () => {

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Compute } from '../../../adapters/ports.ts';
+import type { Blobs, Compute } from '../../../adapters/ports.ts';
 import { createFsBlobs } from '../../../adapters/embedded/fsBlobs.ts';
 import { openSqliteEventStore } from '../../../adapters/embedded/sqliteEventStore.ts';
 import { openSqliteQueues } from '../../../adapters/embedded/sqliteQueue.ts';
@@ -131,10 +131,10 @@ export function openBench(queueOptions: { visibilityTimeoutSeconds?: number; max
       return jobId;
     },
     /** A worker on this bench. */
-    worker(options: { recognizer?: Recognizer; compute?: Compute; settings?: Partial<WorkerSettings>; instanceId?: string } = {}): Worker {
+    worker(options: { recognizer?: Recognizer; compute?: Compute; settings?: Partial<WorkerSettings>; instanceId?: string; blobs?: Blobs } = {}): Worker {
       const worker = createWorker({
         store,
-        blobs,
+        blobs: options.blobs ?? blobs,
         requests,
         responses,
         clock,

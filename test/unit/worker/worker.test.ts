@@ -95,7 +95,8 @@ describe('given a job whose previous holder lost its lease', () => {
     const slowStarted = slow.next('jobStarted');
     await slow.start();
     await slowStarted;
-    const fast = bench.worker({ settings: { pollWaitSeconds: 2, visibilityTimeoutSeconds: 30, emptyPollsToTerminate: 1000 } });
+    // It has been silent for longer than the heartbeat timeout the next worker goes by: not alive.
+    const fast = bench.worker({ settings: { pollWaitSeconds: 2, visibilityTimeoutSeconds: 30, heartbeatTimeoutSeconds: 0.5, emptyPollsToTerminate: 1000 } });
     const fastDone = fast.next('jobCompleted');
     await fast.start();
     await fastDone;
