@@ -30,6 +30,12 @@ export interface ProcessComputeOptions {
   registryFile: string;
   /** How long a terminated child may take to exit after SIGTERM before SIGKILL, ms (default 5000). */
   graceMs?: number;
+  /**
+   * Told when a child's exit code could not be written to the registry (a full disk, a permission
+   * problem). Only a note is lost — liveness is read from /proc — so the main process carries on
+   * (default: console.warn).
+   */
+  onWarning?: (message: string, error: unknown) => void;
 }
 
 interface RegistryEntry {
@@ -161,6 +167,7 @@ export function createProcessCompute(options: ProcessComputeOptions): Compute {
   if (program === undefined) throw new Error('the worker command is empty');
   const graceMs = options.graceMs ?? 5000;
   const { registryFile } = options;
+  const warn = options.onWarning ?? ((message: string, error: unknown) => console.warn(`facefleet compute: ${message}: ${(error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error))}`));
   /** Provider ids we sent SIGTERM to and that have not exited yet. */
   const stopping = new Set<string>();
   /** Children spawned here whose `exit` event has not come yet: their exit code is still to arrive. */
@@ -217,7 +224,12 @@ export function createProcessCompute(options: ProcessComputeOptions): Compute {
     child.once('exit', (code) => {
       awaitingExit.delete(providerId);
       stopping.delete(providerId);
-      update(providerId, (e) => (e.exitCode = code));
+      // An event handler: a throw here would end the main process (the web tier with it).
+      try {
+        update(providerId, (e) => (e.exitCode = code));
+      } catch (error) {
+        warn(`could not record the exit of ${providerId} in the process registry`, error);
+      }
     });
     child.on('error', () => {
       // After a successful spawn only a failed kill() lands here; liveness is checked on describe.

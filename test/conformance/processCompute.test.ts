@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -139,6 +139,27 @@ describe('Process compute', () => {
       assert.equal(described.exitCode, null);
       const log = await readFile(join(ws.paths.logDir, 'stubborn.log'), 'utf8');
       assert.match(log, /ignores SIGTERM/);
+    });
+  });
+
+  describe('given a launched instance and a registry that can no longer be written (a full disk, a permission problem)', () => {
+    it('when the instance exits, then the main process carries on and is told with a warning naming the cause', async () => {
+      const own = await workspace();
+      const warned = new Promise<{ message: string; error: unknown }>((resolveWarning) => {
+        const compute = createProcessCompute(own.options({ onWarning: (message, error) => resolveWarning({ message, error }) }));
+        void compute.launch({ instanceIds: ['unrecorded'] });
+      });
+      const { pid } = await own.report('unrecorded');
+      // The registry's place is taken by a folder: every read and write of it now fails (EISDIR).
+      await rm(own.paths.registryFile);
+      await mkdir(own.paths.registryFile);
+      // Children are unref'd (the main process never waits for them): hold the loop open for the exit.
+      const holdOpen = setInterval(() => undefined, 1000);
+      process.kill(pid, 'SIGTERM');
+      const { message, error } = await warned.finally(() => clearInterval(holdOpen));
+      assert.match(message, new RegExp(`could not record the exit of proc-${pid}`));
+      assert.ok(error instanceof Error);
+      await rm(own.paths.dir, { recursive: true, force: true });
     });
   });
 
