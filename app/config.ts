@@ -66,6 +66,8 @@ const baseSchema = z
     threshold: num(0, 2, true).default(0.6),
     modelThreads: int(1, 64).default(1),
     classicTimeoutSeconds: num(0, 3600, true).default(120),
+    /** Uploads (classic and v1) one client address may submit per minute, per web process; 0: no limit. */
+    submissionsPerClientPerMinute: int(0, 10_000_000).default(3000),
     /** When set, the API asks for it (secret: masked when printed). */
     apiKey: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
     /** Browser origins allowed to call the API (CORS); absent: none. A comma-separated list in the environment. */

@@ -94,6 +94,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     apiKey: config.apiKey,
     corsOrigins: config.corsOrigins,
     allowedHosts: config.allowedHosts,
+    submissionsPerClientPerMinute: config.submissionsPerClientPerMinute,
     uploadDir,
   });
 

@@ -20,6 +20,7 @@ import { streamRouter } from './routes/stream.ts';
 import { systemRouter } from './routes/system.ts';
 import { crossOrigin, hostGuard, inlineScriptHashes, securityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
+import { submissionLimit } from './submissionLimit.ts';
 
 export interface AppOptions {
   /** Largest request body, bytes (default 15 MB). */
@@ -44,6 +45,8 @@ export interface AppOptions {
   apiKey?: string | undefined;
   /** Wrong API keys one client may send per minute before a minute's 429s (default 10). */
   maxWrongKeysPerMinute?: number;
+  /** Submissions (classic and v1 uploads) one client may make per minute; 0: no limit (default 3000). */
+  submissionsPerClientPerMinute?: number;
   /** Origins (`https://host[:port]`) allowed to call the API from a browser; default: none (CORS off). */
   corsOrigins?: readonly string[] | undefined;
   /** Host names answered besides localhost names and IP addresses (DNS-rebinding guard); `*` any. */
@@ -120,6 +123,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(auth.middleware);
   app.use(auth.router.routes());
   app.use(auth.router.allowedMethods());
+  app.use(submissionLimit(options.submissionsPerClientPerMinute ?? 3000));
   if (metrics) {
     app.use(async (ctx, next) => {
       if (ctx.path !== '/metrics' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();

@@ -10,6 +10,9 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { tooManyRequests } from './tooManyRequests.ts';
+
+const guessesMessage = 'Too many wrong API keys from this client; wait and try again.';
 import type { Context, Middleware } from 'koa';
 import { discardBody } from './security.ts';
 
@@ -97,16 +100,6 @@ function unauthorized(ctx: Context, verdict: Exclude<Verdict, 'ok'>): void {
   discardBody(ctx); // an upload we will not read
 }
 
-/** 429 for a client that guessed too many keys; `Retry-After` says when it may try again. */
-function tooManyGuesses(ctx: Context, retryAfterMs: number): void {
-  ctx.status = 429;
-  ctx.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-  ctx.set('Cache-Control', 'no-store');
-  ctx.type = 'application/json';
-  ctx.body = { error: { code: 'too-many-requests', message: 'Too many wrong API keys from this client; wait and try again.' } };
-  discardBody(ctx);
-}
-
 /** The API key check over one configuration. */
 export function createAuth(options: AuthOptions = {}) {
   const apiKey = options.apiKey === '' ? undefined : options.apiKey;
@@ -139,7 +132,7 @@ export function createAuth(options: AuthOptions = {}) {
   const middleware: Middleware = async (ctx, next) => {
     if (apiKey !== undefined && needsKey(ctx.method, ctx.path)) {
       const wait = await lockedFor(ctx);
-      if (wait !== undefined) return tooManyGuesses(ctx, wait);
+      if (wait !== undefined) return tooManyRequests(ctx, wait, guessesMessage);
       const v = verdict(ctx);
       if (v === 'wrong') await countWrong(ctx);
       if (v !== 'ok') return unauthorized(ctx, v);
@@ -163,7 +156,7 @@ export function createAuth(options: AuthOptions = {}) {
       return;
     }
     const wait = await lockedFor(ctx);
-    if (wait !== undefined) return tooManyGuesses(ctx, wait);
+    if (wait !== undefined) return tooManyRequests(ctx, wait, guessesMessage);
     const key = presentedKey(ctx);
     if (key === undefined) return unauthorized(ctx, 'missing');
     if (!sameSecret(key, apiKey)) {

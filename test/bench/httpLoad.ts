@@ -89,7 +89,7 @@ interface Row {
 }
 
 const upload = await uploadBody();
-const server = await startFacefleet({ env: { FACEFLEET_CAP: values.cap, ...(apiKey ? { FACEFLEET_API_KEY: apiKey } : {}) } });
+const server = await startFacefleet({ env: { FACEFLEET_CAP: values.cap, FACEFLEET_SUBMISSIONS_PER_CLIENT_PER_MINUTE: '0', ...(apiKey ? { FACEFLEET_API_KEY: apiKey } : {}) } });
 const pid = server.child.pid ?? 0;
 const auth: Record<string, string> = apiKey ? { 'x-api-key': apiKey } : {};
 const rows: Row[] = [];
