@@ -4,6 +4,11 @@
  * the stream's last seq, inserts the events and moves the stream's read model row forward, so the
  * version check and the read models can never disagree. `busy_timeout` makes a writer wait for
  * another process's transaction instead of failing.
+ *
+ * Group commit: with synchronous=FULL every commit waits for an fsync, so appends that arrive in
+ * the same turn of the event loop (a burst of uploads, many waiters' workers) are written in one
+ * transaction — each inside its own savepoint, so one append's version conflict refuses only that
+ * one — and every caller's promise settles after the one fsync that made its append durable.
  */
 import Database from 'better-sqlite3';
 import type { AppendResult, ChangeFeedPage, EventStore, Page, ReadModelQuery } from '../ports.ts';
@@ -31,6 +36,15 @@ export interface SqliteEventStoreOptions {
    * the last ones (faster; for benchmarks and throwaway stores).
    */
   durability?: 'full' | 'normal';
+  /** Appends of one event-loop turn share a transaction and its fsync (default true). */
+  groupCommit?: boolean;
+}
+
+/** An append waiting for the next group commit. */
+interface PendingAppend {
+  args: [stream: string, expectedSeq: number, events: NewEvent[], view?: ReadModelRow];
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
 }
 
 const streamPattern = /^(job|instance)-[A-Za-z0-9._:-]{1,200}$/;
@@ -167,6 +181,45 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
     return { seq, events: stored };
   });
 
+  /** A failed append's error as callers see it (conflicts and validation as they are). */
+  const appendError = (stream: string, expectedSeq: number, error: unknown): unknown => {
+    if (error instanceof VersionConflictError || error instanceof ValidationError) return error;
+    // BEGIN IMMEDIATE makes this unreachable between our own writers; kept for any other writer.
+    if (isUniqueViolation(error)) return new VersionConflictError(stream, expectedSeq);
+    return new Error(`appending to ${stream} failed: ${(error as Error).message}`, { cause: error });
+  };
+
+  // One transaction for a group; appendTx nested in it runs in a savepoint (better-sqlite3), so a
+  // refused append is rolled back alone and the others commit.
+  const groupTx = db.transaction((group: PendingAppend[]) =>
+    group.map((pending): { ok: AppendResult } | { error: unknown } => {
+      try {
+        return { ok: appendTx(...pending.args) };
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
+  let pending: PendingAppend[] = [];
+  const flush = (): void => {
+    if (pending.length === 0 || closed) return;
+    const group = pending;
+    pending = [];
+    let outcomes: Array<{ ok: AppendResult } | { error: unknown }>;
+    try {
+      outcomes = groupTx.immediate(group);
+    } catch (error) {
+      // The commit itself failed (disk full, I/O): nothing of the group was written.
+      for (const p of group) p.reject(appendError(p.args[0], p.args[1], error));
+      return;
+    }
+    group.forEach((p, i) => {
+      const outcome = outcomes[i] as { ok: AppendResult } | { error: unknown };
+      if ('ok' in outcome) p.resolve(outcome.ok);
+      else p.reject(appendError(p.args[0], p.args[1], outcome.error));
+    });
+  };
+
   function open(): void {
     if (closed) throw new Error('the event store is closed');
   }
@@ -180,14 +233,17 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
       }
       checkEvents(events);
       if (view) checkView(stream, view);
-      try {
-        return appendTx.immediate(stream, expectedSeq, events, view);
-      } catch (error) {
-        if (error instanceof VersionConflictError || error instanceof ValidationError) throw error;
-        // BEGIN IMMEDIATE makes this unreachable between our own writers; kept for any other writer.
-        if (isUniqueViolation(error)) throw new VersionConflictError(stream, expectedSeq);
-        throw new Error(`appending to ${stream} failed: ${(error as Error).message}`, { cause: error });
+      if (options.groupCommit === false) {
+        try {
+          return appendTx.immediate(stream, expectedSeq, events, view);
+        } catch (error) {
+          throw appendError(stream, expectedSeq, error);
+        }
       }
+      return new Promise<AppendResult>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(flush);
+        pending.push({ args: [stream, expectedSeq, events, view], resolve, reject });
+      });
     },
 
     async read(stream, fromSeq = 1) {
@@ -242,6 +298,8 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): EventSto
 
     async close() {
       if (closed) return;
+      // Appends already accepted are written before the file closes.
+      if (pending.length > 0) flush();
       closed = true;
       db.close();
     },

@@ -48,6 +48,22 @@ async function appendLoad(store: EventStore, prefix: string, appends: number, ba
   return performance.now() - started;
 }
 
+/**
+ * `total` one-event appends to fresh streams, `inFlight` at a time (a burst of submissions: each
+ * appends its JobSubmitted without waiting for the others); resolves to the elapsed ms.
+ */
+async function concurrentLoad(store: EventStore, prefix: string, total: number, inFlight: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < total; i += inFlight) {
+    const wave = Array.from({ length: Math.min(inFlight, total - i) }, (_, j) => {
+      const stream = `instance-${prefix}${i + j}`;
+      return store.append(stream, 0, events(1, 1), view(stream, 1));
+    });
+    await Promise.all(wave);
+  }
+  return performance.now() - started;
+}
+
 async function child(file: string, prefix: string, appends: number, batch: number): Promise<void> {
   const store = openSqliteEventStore({ file, durability });
   process.stdout.write('ready\n');
@@ -119,6 +135,12 @@ async function main(): Promise<number> {
     rows.push({ name: '1 process, 1 event per append', events: singles, appends: singles, ms: await appendLoad(store, 's', singles, 1) });
     const batchedMs = await appendLoad(store, 'b', batches, 100);
     rows.push({ name: '1 process, 100 events per append', events: batches * 100, appends: batches, ms: batchedMs, target: `≥ ${batchedTarget} events/s`, pass: (batches * 100 * 1000) / batchedMs >= batchedTarget });
+    // Durability's cost under concurrency: one fsync per append, or one per group of a turn.
+    const burst = 5_000;
+    const ungrouped = openSqliteEventStore({ file: dir.file('ungrouped.db'), durability, groupCommit: false });
+    rows.push({ name: '1 process, 100 appends in flight, a commit each', events: burst, appends: burst, ms: await concurrentLoad(ungrouped, 'u', burst, 100) });
+    await ungrouped.close();
+    rows.push({ name: '1 process, 100 appends in flight, group commit', events: burst, appends: burst, ms: await concurrentLoad(store, 'g', burst, 100) });
     const twoSinglesMs = await twoProcesses(file, singles / 2, 1);
     rows.push({ name: '2 processes, 1 event per append', events: singles, appends: singles, ms: twoSinglesMs });
     const twoBatchedMs = await twoProcesses(file, batches / 2, 100);
