@@ -62,6 +62,11 @@ const baseSchema = z
     maxUploadBytes: int(1).default(15 * 1024 * 1024),
     maxFiles: int(1, 1000).default(20),
     maxPixels: int(1).default(40_000_000),
+    /**
+     * Embedded backend: `full` (default) fsyncs every commit (group-committed), so an acknowledged
+     * upload survives a power cut; `normal` survives a process crash only (faster; throwaway stores).
+     */
+    durability: z.enum(['full', 'normal'], { error: 'must be "full" or "normal"' }).default('full'),
     detector: z.enum(['ssd', 'tiny'], { error: 'must be "ssd" or "tiny"' }).default('ssd'),
     threshold: num(0, 2, true).default(0.6),
     modelThreads: int(1, 64).default(1),
@@ -311,6 +316,7 @@ export function workerEnv(config: Config): Record<string, string> {
     'maxAttempts',
     'terminateGraceSeconds',
     'maxPixels',
+    'durability',
     'detector',
     'threshold',
     'modelThreads',

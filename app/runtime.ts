@@ -99,8 +99,8 @@ async function createEmbeddedRuntime(config: Config, options: RuntimeOptions): P
     import('../adapters/embedded/fsBlobs.ts'),
     import('../adapters/embedded/processCompute.ts'),
   ]);
-  const store = openSqliteEventStore({ file: paths.database });
-  const queues = openSqliteQueues({ file: paths.database });
+  const store = openSqliteEventStore({ file: paths.database, durability: config.durability });
+  const queues = openSqliteQueues({ file: paths.database, durability: config.durability });
   const settings = queueSettings(config);
   const compute = createProcessCompute({
     command: workerCommand(options.workerBundle),
