@@ -8,6 +8,7 @@
  */
 import Koa, { type Context, type Middleware } from 'koa';
 import { isServiceError, JobFailedError, WaitTimeoutError, type ServiceError } from '../services/api.ts';
+import { infrastructureCause } from '../services/infrastructureError.ts';
 
 export type ErrorLogger = (error: unknown, ctx: Context) => void;
 
@@ -27,6 +28,7 @@ const codeByStatus: Record<number, string> = {
   422: 'unprocessable',
   429: 'too-many-requests',
   501: 'not-implemented',
+  503: 'unavailable',
   504: 'timeout',
 };
 
@@ -73,6 +75,10 @@ export function describeError(error: unknown): Shown | undefined {
     const shown = (status >= 400 && status <= 499) || shownServerStatuses.has(status);
     return shown ? { status, code: error.code, message: error.message } : undefined;
   }
+  // A full disk, a permission or I/O error, an unavailable storage service: ours, passing, and
+  // safe to name in words (never the path the error carries).
+  const infrastructure = infrastructureCause(error);
+  if (infrastructure) return { status: 503, code: 'storage-unavailable', message: `The server could not store the request (${infrastructure}); try again later.` };
   // Koa's own http-errors (ctx.throw, body parsers): a status and a safe message, no domain code.
   if (error instanceof Koa.HttpError && error.expose && error.status >= 400 && error.status <= 499) {
     return { status: error.status, code: codeByStatus[error.status] ?? 'bad-request', message: error.message };
@@ -92,7 +98,7 @@ export function errorMiddleware(log: ErrorLogger): Middleware {
       }
     } catch (error) {
       const shown = describeError(error);
-      if (!shown) log(error, ctx);
+      if (!shown || shown.status === 503) log(error, ctx);
       const { status, code, message } = shown ?? { status: 500, code: 'internal', message: 'internal error' };
       if (ctx.headerSent) return;
       // Headers set for a success (content type, length, disposition) must not leak into the error.
@@ -101,6 +107,7 @@ export function errorMiddleware(log: ErrorLogger): Middleware {
       ctx.type = 'application/json';
       // A wait that timed out or a job that failed names its job, so a client can look it up instead of submitting again.
       if (error instanceof WaitTimeoutError || error instanceof JobFailedError) ctx.set('X-Job-Id', error.jobId);
+      if (status === 503) ctx.set('Retry-After', '30');
       ctx.body = { error: { code, message } };
     }
   };

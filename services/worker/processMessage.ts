@@ -14,7 +14,7 @@ import { blobKeys } from '../blobKeys.ts';
 import { parseMessage, requestMessage, type ResponseMessage } from '../jobs/messages.ts';
 import { scrubPaths } from '../scrubPaths.ts';
 import { load, propose } from '../streams/propose.ts';
-import { infrastructureCause } from './infrastructureError.ts';
+import { infrastructureCause } from '../infrastructureError.ts';
 
 /** The model as the worker sees it. */
 export interface Recognizer {

@@ -9,29 +9,12 @@
  * docs/reliability.md). Short form 24 uploads; full 60.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { enrolDemoSubjects, readModelsMatchReplay } from '../support/facefleetProcess.ts';
-import { allSettled, exactlyOnce, facefleetPool, figure, scale, submitMany, withStore } from './faultSupport.ts';
+import { allSettled, exactlyOnce, facefleetPool, figure, liveWorkers, scale, submitMany, withStore } from './faultSupport.ts';
 
 const uploads = scale(24, 60);
 const env = { FACEFLEET_CAP: '2' };
-
-/** Pids of the worker processes the registry says have not exited. */
-function liveWorkerPids(dataDir: string): number[] {
-  const registry = JSON.parse(readFileSync(join(dataDir, 'instances.json'), 'utf8')) as { instances: Array<{ pid: number; exitCode?: number | null }> };
-  return registry.instances.filter((e) => e.exitCode === undefined).map((e) => e.pid);
-}
-
-function killHard(pid: number): boolean {
-  try {
-    process.kill(pid, 'SIGKILL');
-    return true;
-  } catch {
-    return false; // already gone
-  }
-}
 
 describe('given a fleet that just acknowledged a burst of uploads', { timeout: scale(240_000, 600_000) }, () => {
   const pool = facefleetPool();
@@ -43,9 +26,16 @@ describe('given a fleet that just acknowledged a burst of uploads', { timeout: s
     await enrolDemoSubjects(first.url);
     const acknowledged = await submitMany(first.url, uploads, 'cut-');
     // The cut: the main process and every worker at once, no goodbye.
-    const workers = liveWorkerPids(dataDir);
+    const workers = liveWorkers(dataDir);
     first.child.kill('SIGKILL');
-    const workersKilled = workers.filter(killHard).length;
+    for (const { pid } of workers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited on its own in between
+      }
+    }
+    const workersKilled = workers.length;
     await first.exited;
     const doneAtCut = await withStore(dataDir, async (store) => (await store.rows('job')).filter((r) => r.state === 'done').length);
 

@@ -47,3 +47,22 @@ describe('given every error of the closed set', () => {
     assert.equal(describeError({ code: 'validation', status: 400, message: 'looks like ours' }), undefined);
   });
 });
+
+describe('given an infrastructure error from an adapter (a full disk, a failed database write)', () => {
+  it('when a disk-full error is thrown wrapped by the store, then 503 storage-unavailable names ENOSPC in words and no path', () => {
+    const disk = Object.assign(new Error("ENOSPC: no space left on device, write '/srv/facefleet/data/facefleet.db-wal'"), { code: 'ENOSPC' });
+    const shown = describeError(new Error(`appending to job-x failed: ${disk.message}`, { cause: disk }));
+    assert.equal(shown?.status, 503);
+    assert.equal(shown?.code, 'storage-unavailable');
+    assert.match(shown?.message ?? '', /ENOSPC: no space left on the device/);
+    assert.doesNotMatch(shown?.message ?? '', /\/srv\//);
+  });
+
+  it('when SQLite reports its disk full, then 503 as well', () => {
+    assert.equal(describeError(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }))?.status, 503);
+  });
+
+  it('when a plain programming error is thrown, then it stays a plain 500 (not shown)', () => {
+    assert.equal(describeError(new TypeError("Cannot read properties of undefined (reading 'x')")), undefined);
+  });
+});

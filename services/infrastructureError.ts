@@ -34,9 +34,17 @@ interface ServiceErrorShape {
   $metadata?: { httpStatusCode?: number };
 }
 
-/** A client-safe description of an infrastructure error, or undefined when `error` is not one. */
-export function infrastructureCause(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
+/**
+ * A client-safe description of an infrastructure error, or undefined when `error` is not one. An
+ * adapter's wrapping error (`appending to … failed`) is looked through to its `cause`.
+ */
+export function infrastructureCause(error: unknown, depth = 0): string | undefined {
+  if (typeof error !== 'object' || error === null || depth > 4) return undefined;
+  const own = ownCause(error);
+  return own ?? infrastructureCause((error as { cause?: unknown }).cause, depth + 1);
+}
+
+function ownCause(error: object): string | undefined {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (fileSystemCauses[code]) return `storage error ${code}: ${fileSystemCauses[code]}`;
