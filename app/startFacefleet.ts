@@ -20,6 +20,7 @@ import { createRuntime, type Runtime } from './runtime.ts';
 import { lifecycleLogger } from './observability/lifecycleLog.ts';
 import { createLogger, errorField, type Logger } from './observability/logger.ts';
 import { createMetrics, type FacefleetMetrics } from './observability/metrics.ts';
+import { loadThreadedFaceModel, type ThreadedFaceModel } from './threadedFaceModel.ts';
 
 export interface StartOptions {
   /** Where log lines go, one JSON line each (default: stdout; pretty on a terminal). */
@@ -64,6 +65,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
   });
   const runtime = await createRuntime(config, { role: 'main', workerBundle });
 
+  let faceModel: Promise<ThreadedFaceModel> | undefined;
   const services = createApiServices({
     store: runtime.store,
     blobs: runtime.blobs,
@@ -75,9 +77,10 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     maxAttempts: config.maxAttempts,
     detector: config.detector,
     threshold: config.threshold,
+    // Enrolment's inference runs in a worker thread: the web tier's event loop stays free.
     loadModel: async () => {
-      const model = await import('../model/index.ts');
-      return model.loadModel({ threads: config.modelThreads, maxPixels: config.maxPixels });
+      faceModel ??= loadThreadedFaceModel({ threads: config.modelThreads, maxPixels: config.maxPixels });
+      return faceModel;
     },
   });
   // Uploads are written here before they are checked: a folder of this process alone, removed at stop.
@@ -155,6 +158,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
         await closeServer(server);
         await supervisor.shutdownInstances(config.terminateGraceSeconds * 1000);
         await services.close();
+        await (await faceModel?.catch(() => undefined))?.close();
         await runtime.close();
         rmSync(uploadDir, { recursive: true, force: true });
       })();
