@@ -6,31 +6,62 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Server, ServerOptions } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
+import helmet from 'helmet';
 import type { Context, Middleware } from 'koa';
 
 /**
- * The Content-Security-Policy for our own pages: everything from this origin only; scripts from files
- * (plus the listed hashes of inline scripts the pages carry), no inline event handlers, no eval;
- * images also from `blob:` (previews of chosen files) and `data:`; inline styles allowed because the
- * pages set `style` attributes; never framed. Pure.
+ * The Content-Security-Policy directives for our own pages: everything from this origin only;
+ * scripts from files (plus the listed hashes of inline scripts the pages carry), no inline event
+ * handlers, no eval; images also from `blob:` (previews of chosen files) and `data:`; inline styles
+ * allowed because the pages set `style` attributes; never framed. Pure.
  */
+function cspDirectives(inlineScriptHashes: readonly string[]): Record<string, string[]> {
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'", ...inlineScriptHashes.map((h) => `'${h}'`)],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'blob:', 'data:'],
+    connectSrc: ["'self'"],
+    fontSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  };
+}
+
+/**
+ * Every security header a response carries, as helmet (the library koa-helmet wraps) sets them for
+ * our policy: our CSP, frames denied, no referrer, same-origin resources; HSTS left to whatever
+ * terminates TLS in front of us (a plain-HTTP localhost install must not pin HTTPS). Computed once
+ * by letting helmet write to a recording response, so the same set can be applied after the error
+ * middleware (which clears a failed response's headers) and to the raw answers Node sends for
+ * broken HTTP. Pure.
+ */
+export function securityHeaderSet(inlineScriptHashes: readonly string[] = []): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: unknown) => void (headers[name] = String(value)),
+    removeHeader: (name: string) => void delete headers[name],
+  };
+  let failure: unknown;
+  helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(inlineScriptHashes) },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    strictTransportSecurity: false,
+  })({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => void (failure = error));
+  if (failure) throw failure;
+  return headers;
+}
+
+/** The Content-Security-Policy header of our pages. Pure. */
 export function contentSecurityPolicy(inlineScriptHashes: readonly string[] = []): string {
-  const scripts = ["'self'", ...inlineScriptHashes.map((h) => `'${h}'`)].join(' ');
-  return [
-    "default-src 'self'",
-    `script-src ${scripts}`,
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' blob: data:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return securityHeaderSet(inlineScriptHashes)['Content-Security-Policy'] as string;
 }
 
 /**
@@ -60,17 +91,6 @@ export function inlineScriptHashes(dir: string): string[] {
   return [...hashes].sort();
 }
 
-/** The headers every response carries, errors included. */
-export function securityHeaderSet(csp: string): Record<string, string> {
-  return {
-    'Content-Security-Policy': csp,
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-  };
-}
-
 /**
  * Sets `headers` before the rest runs and again after it, because the error middleware (inside)
  * clears the headers of a response it turns into an error.
@@ -91,7 +111,7 @@ function alwaysSet(headers: () => Record<string, string>): Middleware {
 
 /** Security headers on every response (the outermost middleware). */
 export function securityHeaders(options: { inlineScriptHashes?: readonly string[] } = {}): Middleware {
-  const headers = securityHeaderSet(contentSecurityPolicy(options.inlineScriptHashes));
+  const headers = securityHeaderSet(options.inlineScriptHashes);
   return alwaysSet(() => headers);
 }
 
@@ -227,6 +247,8 @@ export function serverOptions(timeouts: Partial<typeof serverTimeouts> = {}): Se
   return { headersTimeout: t.headersTimeoutMs, requestTimeout: t.requestTimeoutMs, keepAliveTimeout: t.keepAliveTimeoutMs, connectionsCheckingInterval: t.checkEveryMs };
 }
 
+const rawAnswerHeaders = securityHeaderSet();
+
 const clientErrorAnswers: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'headers-too-large', 'The request headers are too large.'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'The request took too long to arrive.'],
@@ -247,7 +269,7 @@ export function answerClientError(error: unknown, socket: Duplex): void {
   }
   const [status, errorCode, message] = (typeof code === 'string' ? clientErrorAnswers[code] : undefined) ?? [400, 'bad-request', 'The request is not valid HTTP.'];
   const body = JSON.stringify({ error: { code: errorCode, message } });
-  const headers = { ...securityHeaderSet(contentSecurityPolicy()), 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' };
+  const headers = { ...rawAnswerHeaders, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' };
   const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status] ?? 'Bad Request';
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   socket.end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n${body}`);
