@@ -71,6 +71,9 @@ const baseSchema = z
     threshold: num(0, 2, true).default(0.6),
     modelThreads: int(1, 64).default(1),
     classicTimeoutSeconds: num(0, 3600, true).default(120),
+    /** Most `GET /v1/stream` connections at once (more get 503), and the unread bytes after which one is closed. */
+    maxStreamClients: int(1, 100_000).default(200),
+    maxStreamBufferedBytes: int(4096, 1024 * 1024 * 1024).default(1024 * 1024),
     /** Uploads (classic and v1) one client address may submit per minute, per web process; 0: no limit. */
     submissionsPerClientPerMinute: int(0, 10_000_000).default(3000),
     /** When set, the API asks for it (secret: masked when printed). */

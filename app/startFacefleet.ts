@@ -98,6 +98,8 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     corsOrigins: config.corsOrigins,
     allowedHosts: config.allowedHosts,
     submissionsPerClientPerMinute: config.submissionsPerClientPerMinute,
+    maxStreamClients: config.maxStreamClients,
+    maxStreamBufferedBytes: config.maxStreamBufferedBytes,
     uploadDir,
   });
 

@@ -39,6 +39,9 @@ export function openSse(ctx: Context, options: { heartbeatMs?: number; retryMs?:
     if (closed) return;
     if (unread() + text.length > maxBuffered) {
       cleanup();
+      // Cut the connection: what waits for a client that does not read is dropped now, not kept
+      // until it reads (an ended stream still holds its unsent data).
+      ctx.res.destroy();
       return;
     }
     body.write(text);

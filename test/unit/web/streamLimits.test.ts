@@ -41,7 +41,7 @@ describe('given a web tier that keeps at most 2 event streams', () => {
 /** Just enough of a Koa context for openSse; nothing reads the body unless `read` is true. */
 function fakeContext(): { ctx: Context; body: () => PassThrough } {
   const socket = { setTimeout: () => undefined, setNoDelay: () => undefined, setKeepAlive: () => undefined };
-  const res = Object.assign(new EventEmitter(), { writableLength: 0 });
+  const res = Object.assign(new EventEmitter(), { writableLength: 0, destroyed: false, destroy: () => void (res.destroyed = true) });
   const state: { body?: PassThrough } = {};
   const ctx = {
     req: { socket },
@@ -58,12 +58,13 @@ function fakeContext(): { ctx: Context; body: () => PassThrough } {
 describe('given an open event stream', () => {
   const event = { row: 'x'.repeat(1000) };
 
-  it('when its client never reads, then the stream is closed once 64 KB wait, and onClose runs once', () => {
+  it('when its client never reads, then the connection is cut once 64 KB wait (the unsent data dropped), and onClose runs once', () => {
     const { ctx } = fakeContext();
     let closes = 0;
     const sse = openSse(ctx, { heartbeatMs: 60_000, maxBufferedBytes: 64 * 1024, onClose: () => (closes += 1) });
     for (let i = 0; i < 200; i++) sse.send('job', event);
     assert.equal(closes, 1);
+    assert.equal((ctx.res as unknown as { destroyed: boolean }).destroyed, true);
     sse.close();
     assert.equal(closes, 1);
   });
