@@ -3,6 +3,7 @@
  * refused request leaves no blob, event or message. Then, per file, in the order that keeps a crash
  * harmless: image blob → `JobSubmitted` on a new stream → `{ jobId }` on the request queue.
  *  - a crash before the event leaves at most an unreferenced blob (deleted here when we can);
+ *  - a failed send is tried again in the background within seconds (sendWithRetry.ts);
  *  - a crash after the event but before the message leaves a `queued` job without a message, which
  *    `requeueOrphans` re-sends, so the job is never stuck.
  */
@@ -12,6 +13,7 @@ import { emptyState, streamName, ValidationError, VersionConflictError, type New
 import { isoNow, type Clock } from '../clock.ts';
 import { blobKeys } from '../blobKeys.ts';
 import type { RequestMessage } from './messages.ts';
+import { sendWithRetry } from './sendWithRetry.ts';
 import { load, propose } from '../streams/propose.ts';
 import { checkFileCount, checkImage, uploadBody, type CheckedImage, type UploadFile, type UploadLimits } from '../uploads/uploads.ts';
 
@@ -33,8 +35,10 @@ export interface SubmitDeps {
   limits: UploadLimits;
   maxAttempts: number;
   detector: Detector;
-  /** Told about a message that could not be sent (the job stays queued for `requeueOrphans`). */
+  /** Told about a message that could not be sent (it is retried, then left to `requeueOrphans`). */
   onWarning?: (message: string, error: unknown) => void;
+  /** Told when a job's message is finally sent (true) or given up to requeueOrphans (false); tests. */
+  onMessageSettled?: (jobId: string, sent: Promise<boolean>) => void;
 }
 
 export interface SubmitOptions {
@@ -140,11 +144,11 @@ export async function submitChecked(deps: SubmitDeps, image: CheckedImage, optio
     throw error;
   }
   const message: RequestMessage = { jobId };
-  try {
-    await deps.requests.send(JSON.stringify(message));
-  } catch (error) {
-    // The job exists and is durable; requeueOrphans will send its message. Accepting it is honest.
-    deps.onWarning?.(`job ${jobId} was stored but its queue message could not be sent; requeueOrphans will re-send it`, error);
-  }
+  // The job exists and is durable, so it is accepted whether or not the send works at once.
+  const sent = await sendWithRetry(deps.requests, JSON.stringify(message), (attempt, error, last) => {
+    const next = last ? 'requeueOrphans will re-send it' : 'it is tried again shortly';
+    deps.onWarning?.(`job ${jobId} was stored but its queue message could not be sent (try ${attempt}); ${next}`, error);
+  });
+  deps.onMessageSettled?.(jobId, sent.settled);
   return { id: jobId, state: 'queued', fileName: image.fileName };
 }
