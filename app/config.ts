@@ -64,6 +64,12 @@ const baseSchema = z
     maxPixels: int(1).default(40_000_000),
     detector: z.enum(['ssd', 'tiny'], { error: 'must be "ssd" or "tiny"' }).default('ssd'),
     threshold: num(0, 2, true).default(0.6),
+    /** A named face whose runner-up subject is less than this much farther is `ambiguous` (see model/gallery.ts). */
+    ambiguityMargin: num(0, 2).default(0.05),
+    /** When true, a classic answer whose largest face is ambiguous says `ambiguous` instead of the nearest name. */
+    ambiguousLabel: z
+      .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'must be true or false' }))
+      .default(false),
     modelThreads: int(1, 64).default(1),
     classicTimeoutSeconds: num(0, 3600, true).default(120),
     /** When set, the API asks for it (secret: masked when printed). */
@@ -124,7 +130,7 @@ export class ConfigError extends Error {
 
 const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
 const numericKeys = new Set<string>(
-  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws'].includes(k)),
+  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws', 'ambiguousLabel'].includes(k)),
 );
 
 /** camelCase → FACEFLEET_CAMEL_CASE. */
@@ -311,6 +317,8 @@ export function workerEnv(config: Config): Record<string, string> {
     'maxPixels',
     'detector',
     'threshold',
+    'ambiguityMargin',
+    'ambiguousLabel',
     'modelThreads',
     'logLevel',
   ];

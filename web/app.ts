@@ -18,6 +18,7 @@ import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { streamRouter } from './routes/stream.ts';
 import { systemRouter } from './routes/system.ts';
+import { verifyRouter } from './routes/verify.ts';
 import { crossOrigin, hostGuard, inlineScriptHashes, securityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
 
@@ -132,6 +133,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(classicRouter(services, config).routes());
   for (const router of [
     jobsRouter(services, config),
+    verifyRouter(services, config),
     galleryRouter(services, config),
     galleryDocumentRouter(services),
     instancesRouter(services),

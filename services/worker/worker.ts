@@ -26,6 +26,10 @@ export interface WorkerSettings {
   /** Started by hand without idleSeconds: the older rule, N empty polls in a row. */
   emptyPollsToTerminate?: number;
   threshold?: number;
+  /** See JobDeps.ambiguityMargin. */
+  ambiguityMargin?: number;
+  /** See JobDeps.ambiguousLabel. */
+  ambiguousLabel?: boolean;
 }
 
 export interface WorkerDeps {
@@ -43,6 +47,16 @@ export interface WorkerDeps {
   log?: (line: string) => void;
   /** Fault injection for the reliability tests (default: none). */
   faults?: FaultHooks;
+}
+
+/** The match settings a job needs, without undefined keys. */
+function matchSettings(settings: WorkerSettings): Pick<WorkerSettings, 'threshold' | 'ambiguityMargin' | 'ambiguousLabel'> {
+  const { threshold, ambiguityMargin, ambiguousLabel } = settings;
+  return {
+    ...(threshold === undefined ? {} : { threshold }),
+    ...(ambiguityMargin === undefined ? {} : { ambiguityMargin }),
+    ...(ambiguousLabel === undefined ? {} : { ambiguousLabel }),
+  };
 }
 
 /** The shortest poll while idle: the decision needs at least one look at the queue. */
@@ -231,7 +245,7 @@ export class Worker extends LifecycleEmitter {
     let outcome: JobOutcome;
     try {
       outcome = await processMessage(
-        { ...this.deps, recognizer: this.recognizer as Recognizer, ...(this.deps.settings.threshold === undefined ? {} : { threshold: this.deps.settings.threshold }) },
+        { ...this.deps, recognizer: this.recognizer as Recognizer, ...matchSettings(this.deps.settings) },
         message,
         {
           onStarted: async (jobId, attempt) => {
