@@ -19,6 +19,7 @@ import { jobsRouter } from './routes/jobs.ts';
 import { streamRouter } from './routes/stream.ts';
 import { systemRouter } from './routes/system.ts';
 import { verifyRouter } from './routes/verify.ts';
+import { openApiRouter } from './routes/openapi.ts';
 import { crossOrigin, hostGuard, inlineScriptHashes, securityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
 
@@ -139,6 +140,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     instancesRouter(services),
     systemRouter(services),
     streamRouter(services, config),
+    openApiRouter(),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -10,22 +10,15 @@ import Router from '@koa/router';
 import { parseDetector, ValidationError, type ApiServices } from '../../services/api.ts';
 import type { WebConfig } from '../config.ts';
 import { withUpload } from '../upload.ts';
-import { queryString } from './query.ts';
-
-/** The longest `?wait=` in seconds: what the classic POST / may wait as well. */
-function parseWait(value: string | undefined, maxSeconds: number): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(seconds > 0) || seconds > maxSeconds) {
-    throw new ValidationError(`wait must be a number of seconds above 0 and at most ${maxSeconds} (got ${JSON.stringify(value.slice(0, 20))}).`);
-  }
-  return seconds;
-}
+import { parseQuery } from '../openapi/registry.ts';
+import { routes } from '../openapi/routes.ts';
 
 export function verifyRouter(services: ApiServices, config: WebConfig): Router {
   const router = new Router();
   router.post('/v1/verify', async (ctx) => {
-    const wait = parseWait(queryString(ctx.query.wait), Math.max(1, Math.floor(config.classicTimeoutMs / 1000)));
+    const { wait } = parseQuery(routes.verify, ctx);
+    const maxWait = Math.max(1, Math.floor(config.classicTimeoutMs / 1000));
+    if (wait !== undefined && wait > maxWait) throw new ValidationError(`wait must be at most ${maxWait} seconds (the longest this server holds a request).`);
     const spec = { fields: ['a', 'b'], maxFiles: 2, maxBytes: config.maxUploadBytes, uploadDir: config.uploadDir };
     const job = await withUpload(ctx, spec, (upload) => {
       const [a, ...moreA] = upload.byField.a ?? [];
