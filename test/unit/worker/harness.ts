@@ -117,10 +117,15 @@ export function openBench(queueOptions: { visibilityTimeoutSeconds?: number; max
     responses,
     clock,
     /** Stores the image, appends JobSubmitted and sends the request message, as the web tier does. */
-    async submit(body: string, options: { maxAttempts?: number; send?: boolean } = {}): Promise<string> {
+    async submit(body: string, options: { maxAttempts?: number; send?: boolean; verify?: { second?: string; subjectId?: string } } = {}): Promise<string> {
       const jobId = clock.newId();
       const imageKey = blobKeys.image(jobId);
       await blobs.put(imageKey, Buffer.from(body), { contentType: 'image/jpeg' });
+      const secondImageKey = blobKeys.secondImage(jobId);
+      if (options.verify?.second !== undefined) await blobs.put(secondImageKey, Buffer.from(options.verify.second), { contentType: 'image/jpeg' });
+      const verify = options.verify
+        ? { kind: 'verify', ...(options.verify.subjectId === undefined ? { secondImageKey } : { subjectId: options.verify.subjectId }) }
+        : {};
       const stream = streamName('job', jobId);
       await propose(
         store,
@@ -129,7 +134,7 @@ export function openBench(queueOptions: { visibilityTimeoutSeconds?: number; max
           {
             type: 'JobSubmitted',
             at: clock.now().toISOString(),
-            data: { jobId, imageKey, fileName: 'x.jpg', contentType: 'image/jpeg', bytes: body.length, source: 'v1', maxAttempts: options.maxAttempts ?? 3, detector: 'ssd' },
+            data: { jobId, imageKey, fileName: 'x.jpg', contentType: 'image/jpeg', bytes: body.length, source: 'v1', maxAttempts: options.maxAttempts ?? 3, detector: 'ssd', ...verify },
           },
         ],
         { known: emptyState(stream) },
