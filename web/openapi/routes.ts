@@ -86,7 +86,9 @@ export const routes = {
     body: multipart('The photo in `inputFile` (older clients: `myfile`)', { inputFile: file }),
     responses: {
       200: { description: '`<file name without extension>:<label>`', contentType: 'text/plain', schema: z.string(), headers: { 'X-Job-Id': jobIdHeader } },
-      ...errors(true, 400, 413, 415, 422, 504),
+      ...errors(true, 400, 413, 415),
+      422: { description: errorText[422] ?? '', schema: errorSchema, headers: { 'X-Job-Id': jobIdHeader } },
+      504: { description: errorText[504] ?? '', schema: errorSchema, headers: { 'X-Job-Id': jobIdHeader } },
     },
   }),
   submitJobs: route({

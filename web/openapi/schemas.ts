@@ -35,6 +35,7 @@ export const jobViewSchema = matches<JobView>()(
       bytes: z.number(),
       source: z.string().nullable(),
       detector: z.string().nullable(),
+      kind: z.enum(['recognize', 'verify']),
       attempts: z.number().int(),
       maxAttempts: z.number().int(),
       instanceId: z.string().nullable(),
