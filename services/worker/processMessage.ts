@@ -238,6 +238,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
 interface Computed {
   body: RecognitionResult | VerificationResult;
   label: string;
+  /** Faces found; for a verification, how many of its two sides have a face (0–2). */
   faces: number;
 }
 
