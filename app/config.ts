@@ -69,6 +69,12 @@ const baseSchema = z
     durability: z.enum(['full', 'normal'], { error: 'must be "full" or "normal"' }).default('full'),
     detector: z.enum(['ssd', 'tiny'], { error: 'must be "ssd" or "tiny"' }).default('ssd'),
     threshold: num(0, 2, true).default(0.6),
+    /** A named face whose runner-up subject is less than this much farther is `ambiguous` (see model/gallery.ts). */
+    ambiguityMargin: num(0, 2).default(0.05),
+    /** When true, a classic answer whose largest face is ambiguous says `ambiguous` instead of the nearest name. */
+    ambiguousLabel: z
+      .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'must be true or false' }))
+      .default(false),
     modelThreads: int(1, 64).default(1),
     classicTimeoutSeconds: num(0, 3600, true).default(120),
     /** Most `GET /v1/stream` connections at once (more get 503), and the unread bytes after which one is closed. */
@@ -134,7 +140,7 @@ export class ConfigError extends Error {
 
 const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
 const numericKeys = new Set<string>(
-  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws'].includes(k)),
+  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws', 'ambiguousLabel'].includes(k)),
 );
 
 /** camelCase → FACEFLEET_CAMEL_CASE. */
@@ -322,6 +328,8 @@ export function workerEnv(config: Config): Record<string, string> {
     'durability',
     'detector',
     'threshold',
+    'ambiguityMargin',
+    'ambiguousLabel',
     'modelThreads',
     'logLevel',
   ];

@@ -18,6 +18,12 @@ export const jobEventSchemas = {
     source: z.enum(['classic', 'v1', 'load']),
     maxAttempts: z.number().int().min(1).max(100),
     detector: z.enum(['ssd', 'tiny']).default('ssd'),
+    /** What the worker computes: faces named against the gallery, or a 1:1 verification. Older events: recognize. */
+    kind: z.enum(['recognize', 'verify']).default('recognize'),
+    /** A verification's second photo (blob key); absent when it compares with a gallery subject. */
+    secondImageKey: z.string().min(1).optional(),
+    /** A verification against this gallery subject's examples. */
+    subjectId: id.optional(),
   }),
   /** A worker took the job: `attempt` is the previous attempt count + 1. */
   JobStarted: z.object({ instanceId: id, attempt: z.number().int().min(1) }),
@@ -37,13 +43,13 @@ export const jobEventSchemas = {
     attempt: z.number().int().min(1),
     resultKey: z.string().min(1),
     faces: z.number().int().nonnegative(),
-    /** The classic label: the name of the largest face, `unknown`, or `no-face`. */
+    /** The classic label: the name of the largest face, `unknown`, or `no-face`; a verification: `same`, `different` or `no-face`. */
     label: z.string(),
     durationMs: z.number().nonnegative(),
   }),
   /** The job cannot succeed: the model rejected the input, the attempts ran out, or it was dead-lettered. */
   JobFailed: z.object({
-    code: z.enum(['invalid-image', 'image-too-large', 'model-error', 'max-attempts', 'dead-letter', 'missing-image']),
+    code: z.enum(['invalid-image', 'image-too-large', 'model-error', 'max-attempts', 'dead-letter', 'missing-image', 'unknown-subject']),
     reason: z.string().max(2000),
     instanceId: id.optional(),
     attempt: z.number().int().min(1).optional(),

@@ -14,6 +14,11 @@ export interface JobContext {
   bytes: number;
   source: 'classic' | 'v1' | 'load' | null;
   detector: 'ssd' | 'tiny';
+  /** `recognize` (name every face) or `verify` (are two faces one person). */
+  kind: 'recognize' | 'verify';
+  /** A verification's second photo, or the subject it compares with. */
+  secondImageKey: string | null;
+  subjectId: string | null;
   maxAttempts: number;
   /** How many times a worker has started the job. */
   attempts: number;
@@ -40,6 +45,9 @@ export const initialJobContext: JobContext = {
   bytes: 0,
   source: null,
   detector: 'ssd',
+  kind: 'recognize',
+  secondImageKey: null,
+  subjectId: null,
   maxAttempts: 1,
   attempts: 0,
   returnedAttempts: 0,
@@ -106,6 +114,9 @@ export const jobMachine = setup({
         bytes: d.bytes,
         source: d.source,
         detector: d.detector,
+        kind: d.kind,
+        secondImageKey: d.secondImageKey ?? null,
+        subjectId: d.subjectId ?? null,
         maxAttempts: d.maxAttempts,
         submittedAt: event.at,
       };

@@ -14,9 +14,10 @@ import type { Gallery } from './gallery.ts';
 import type { Box } from './nms.ts';
 
 export { InvalidImage, ImageTooLarge, NoFaceFound, isModelInputError, type ModelInputError } from './errors.ts';
-export { addExample, addSubject, emptyGallery, matchFace, parseGallery, removeExample, removeSubject, DEFAULT_THRESHOLD, UNKNOWN } from './gallery.ts';
-export type { FaceMatch, Gallery, GalleryExample, GallerySubject } from './gallery.ts';
+export { addExample, addSubject, emptyGallery, matchFace, parseGallery, removeExample, removeSubject, AMBIGUOUS, DEFAULT_AMBIGUITY_MARGIN, DEFAULT_THRESHOLD, UNKNOWN } from './gallery.ts';
+export type { FaceMatch, Gallery, GalleryExample, GallerySubject, MatchOptions } from './gallery.ts';
 export { classicLabel } from './recognize.ts';
+export { verifyFaces, type VerificationResult, type VerifySide, type VerifyTarget } from './verify.ts';
 export type { AnalysedFace, DetectorName, RecognitionResult, RecognizedFace } from './recognize.ts';
 export type { Point } from './align.ts';
 export type { Box } from './nms.ts';
@@ -34,6 +35,8 @@ export interface RecognizeOptions {
   detector?: DetectorName;
   /** Distance below which a face is named; default the gallery's threshold, else 0.6. */
   threshold?: number;
+  /** Gap between the two nearest subjects under which a named face is `ambiguous`; default 0.05. */
+  ambiguityMargin?: number;
 }
 
 export interface EnrolledFace {
@@ -79,7 +82,7 @@ export async function loadModel(options: LoadModelOptions = {}): Promise<FaceMod
     analyse,
     async recognize(imageBytes, gallery, opts = {}) {
       const { width, height, faces } = await analyse(imageBytes, opts);
-      return { width, height, faces: nameFaces(faces, gallery, opts.threshold) };
+      return { width, height, faces: nameFaces(faces, gallery, { threshold: opts.threshold, ambiguityMargin: opts.ambiguityMargin }) };
     },
     async enrolFace(imageBytes, opts = {}) {
       const { faces } = await analyse(imageBytes, opts);

@@ -10,7 +10,7 @@ import { placeOnCanvas } from './canvas.ts';
 import type { Detection } from './detectTiny.ts';
 import { toAgeGender, type AgeGender, type Gender } from './ageGender.ts';
 import { toExpressions, type Expressions } from './expressions.ts';
-import { matchFace, type Gallery } from './gallery.ts';
+import { AMBIGUOUS, matchFace, type Gallery, type MatchOptions } from './gallery.ts';
 import type { RgbImage } from './image.ts';
 import { decodeLandmarks } from './landmarks.ts';
 import type { Box } from './nms.ts';
@@ -39,6 +39,10 @@ export interface RecognizedFace extends AnalysedFace {
   label: string;
   /** Mean distance to that subject's examples (to the nearest subject when `unknown`). */
   distance: number;
+  /** The nearest other subject (the second nearest when `unknown`) and its distance; null with fewer than two subjects. */
+  runnerUp: { label: string; distance: number } | null;
+  /** Named, and the runner-up is within the ambiguity margin of the nearest subject. */
+  ambiguous: boolean;
 }
 
 export interface RecognitionResult {
@@ -161,18 +165,22 @@ async function analyseFace(
   };
 }
 
-/** Names each analysed face against `gallery` with `threshold` (default: the gallery's, else 0.6). */
-export function nameFaces(faces: AnalysedFace[], gallery: Gallery, threshold?: number): RecognizedFace[] {
+/** Names each analysed face against `gallery` (threshold default: the gallery's, else 0.6). */
+export function nameFaces(faces: AnalysedFace[], gallery: Gallery, options: MatchOptions = {}): RecognizedFace[] {
   return faces.map((face) => {
-    const match = matchFace(face.descriptor, gallery, threshold ?? gallery.threshold);
-    return { ...face, label: match.label, distance: match.distance };
+    const match = matchFace(face.descriptor, gallery, options);
+    return { ...face, label: match.label, distance: match.distance, runnerUp: match.runnerUp, ambiguous: match.ambiguous };
   });
 }
 
-/** The label of the largest face (by box area), or `no-face` when there is none. */
-export function classicLabel(result: Pick<RecognitionResult, 'faces'>): string {
-  const largest = largestFace(result.faces);
-  return largest ? largest.label : 'no-face';
+/**
+ * The label of the largest face (by box area), or `no-face` when there is none. With
+ * `ambiguousLabel`, an ambiguous largest face answers `ambiguous` instead of the nearest name.
+ */
+export function classicLabel(result: Pick<RecognitionResult, 'faces'>, options: { ambiguousLabel?: boolean } = {}): string {
+  const largest = largestFace(result.faces as ReadonlyArray<Pick<RecognizedFace, 'box' | 'label'> & Partial<Pick<RecognizedFace, 'ambiguous'>>>);
+  if (!largest) return 'no-face';
+  return options.ambiguousLabel && largest.ambiguous ? AMBIGUOUS : largest.label;
 }
 
 /** The face with the largest box area, or undefined. */

@@ -12,6 +12,8 @@ function checked(id: string): string {
 export const blobKeys = {
   /** The uploaded image of a job. */
   image: (jobId: string) => `images/${checked(jobId)}`,
+  /** The second photo of a verification job. */
+  secondImage: (jobId: string) => `images/${checked(jobId)}-b`,
   /**
    * The recognition result (JSON) of one attempt of a job. Per attempt, so a late attempt whose
    * completion the machine refuses can never overwrite the result JobCompleted points at.

@@ -18,6 +18,8 @@ import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { streamRouter } from './routes/stream.ts';
 import { systemRouter } from './routes/system.ts';
+import { verifyRouter } from './routes/verify.ts';
+import { openApiRouter } from './routes/openapi.ts';
 import { crossOrigin, hostGuard, inlineScriptHashes, securityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
 import { submissionLimit } from './submissionLimit.ts';
@@ -136,11 +138,13 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(classicRouter(services, config).routes());
   for (const router of [
     jobsRouter(services, config),
+    verifyRouter(services, config),
     galleryRouter(services, config),
     galleryDocumentRouter(services),
     instancesRouter(services),
     systemRouter(services),
     streamRouter(services, config),
+    openApiRouter(),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

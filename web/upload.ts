@@ -31,8 +31,10 @@ export interface UploadSpec {
 
 export interface ParsedUpload {
   files: UploadFile[];
-  /** The field the files came in. */
+  /** The field the files came in (the last of the spec's fields that had one). */
   field: string;
+  /** The files by the field they came in, in the order they were sent. */
+  byField: Record<string, UploadFile[]>;
   /** The text fields (first value of each). */
   values: Record<string, string>;
 }
@@ -181,7 +183,7 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
   if (fileCount > spec.maxFiles) checkFileCount(fileCount, { maxFiles: spec.maxFiles }, spec.fields[0] ?? 'file');
 
   const files: UploadFile[] = [];
-  const sent: Array<{ order: number; file: UploadFile }> = [];
+  const sent: Array<{ order: number; file: UploadFile; name: string }> = [];
   let field = spec.fields[0] ?? 'file';
   const received = ctx.request.files ?? {};
   for (const name of spec.fields) {
@@ -192,11 +194,15 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
       const path = temp.paths.get(file);
       if (!path) continue;
       if (file.size === 0 && !file.originalFilename) continue; // a form's empty file input: no file chosen
-      sent.push({ order: temp.order.get(file) ?? 0, file: { fileName: safeFileName(file.originalFilename), size: file.size, path } });
+      sent.push({ order: temp.order.get(file) ?? 0, name, file: { fileName: safeFileName(file.originalFilename), size: file.size, path } });
     }
   }
   // Jobs answer in the order the files were sent, not the order they finished uploading.
-  for (const { file } of sent.sort((a, b) => a.order - b.order)) files.push(file);
+  const byField: Record<string, UploadFile[]> = {};
+  for (const { file, name } of sent.sort((a, b) => a.order - b.order)) {
+    files.push(file);
+    (byField[name] ??= []).push(file);
+  }
   if (files.length === 0) throw new ValidationError(`Send the image as a file in ${fieldHint(spec)}.`);
   const values: Record<string, string> = {};
   const body = ctx.request.body;
@@ -206,7 +212,7 @@ async function parse(ctx: Context, spec: UploadSpec, temp: TempFiles): Promise<P
       if (typeof first === 'string') values[key] = first;
     }
   }
-  return { files, field, values };
+  return { files, field, byField, values };
 }
 
 /** formidable's errors (numeric codes) as our 4xx errors. */

@@ -28,6 +28,8 @@ export interface JobView {
   bytes: number;
   source: string | null;
   detector: string | null;
+  /** `recognize` (faces named against the gallery) or `verify` (POST /v1/verify). */
+  kind: 'recognize' | 'verify';
   attempts: number;
   maxAttempts: number;
   instanceId: string | null;
@@ -69,6 +71,7 @@ export function jobView(row: ReadModelRow): JobView {
     bytes: num(c.bytes) ?? 0,
     source: str(c.source),
     detector: str(c.detector),
+    kind: c.kind === 'verify' ? 'verify' : 'recognize',
     attempts: num(c.attempts) ?? 0,
     maxAttempts: num(c.maxAttempts) ?? 1,
     instanceId: str(c.instanceId),

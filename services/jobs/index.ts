@@ -13,12 +13,15 @@ import { jobHistory, type HistoryPage } from './jobHistory.ts';
 import { countJobs, listJobs, type ListInput } from './listJobs.ts';
 import { requeueOrphans, type RequeueOptions } from './requeueOrphans.ts';
 import { submitJobs, type Detector, type SubmitOptions } from './submitJobs.ts';
+import { submitVerify, type VerifyInput } from './submitVerify.ts';
+import { WaitTimeoutError } from '../errors.ts';
 
 export { jobView, type JobDetail, type JobTimings, type JobView } from './getJob.ts';
 export type { History } from './jobHistory.ts';
 export type { ListInput } from './listJobs.ts';
 export { parseDetector, parseIdempotencyKey, type Detector, type JobSource, type SubmittedJob } from './submitJobs.ts';
 export type { ClassicAnswer } from './classic.ts';
+export type { VerifyInput } from './submitVerify.ts';
 export type { RequeueOutcome } from './requeueOrphans.ts';
 
 export interface JobServiceDeps {
@@ -42,7 +45,21 @@ export function createJobService(deps: JobServiceDeps) {
     submitClassic: (files: readonly UploadFile[], field?: string, idempotencyKey?: string) => submitClassic(deps, files, field, idempotencyKey),
     /** The classic `POST /`, step 2: wait for the job and answer `<name>:<label>`. */
     classicAnswer: (job: { id: string; fileName: string }, options: AwaitOptions) => classicAnswer(deps, job, options),
+    /** Checks and submits a 1:1 verification job (photo `a` against photo `b` or a subject). */
+    verify: (input: VerifyInput) => submitVerify(deps, input),
     get: (jobId: string) => getJob(deps, jobId),
+    /**
+     * The job with its result once done or failed, waiting up to `timeoutMs`; after that, the job as
+     * it is then (still queued or processing: it goes on). NotFoundError for an unknown job.
+     */
+    async getWhenFinished(jobId: string, options: AwaitOptions & { timeoutMs: number }) {
+      try {
+        await awaitJob(deps, jobId, options);
+      } catch (error) {
+        if (!(error instanceof WaitTimeoutError)) throw error;
+      }
+      return getJob(deps, jobId);
+    },
     image: (jobId: string) => getJobImage(deps, jobId),
     list: (input: ListInput = {}) => listJobs(deps.store, input),
     history: (jobId: string, page?: HistoryPage) => jobHistory(deps.store, jobId, page),

@@ -5,7 +5,7 @@
  * only the holder of the current attempt can complete a job, so two workers never both complete it.
  */
 import type { Blobs, EventStore, Queue, QueueMessage } from '../../adapters/ports.ts';
-import type { Gallery, RecognitionResult } from '../../model/index.ts';
+import type { Gallery, RecognitionResult, VerificationResult } from '../../model/index.ts';
 import { hasAttemptLeft, NotFoundError, streamName, type JobEventData, type NewEvent, type StreamState } from '../../machines/index.ts';
 import type { JobContext } from '../../machines/index.ts';
 import { isoNow, type Clock } from '../clock.ts';
@@ -20,10 +20,15 @@ import { infrastructureCause } from '../infrastructureError.ts';
 export interface Recognizer {
   /** Milliseconds it took to load. */
   readonly loadTimeMs: number;
-  recognize(bytes: Uint8Array, gallery: Gallery, options: { detector: 'ssd' | 'tiny'; threshold?: number }): Promise<RecognitionResult>;
-  /** The classic label of a result: the largest face's name, `unknown` or `no-face`. */
-  label(result: RecognitionResult): string;
+  recognize(bytes: Uint8Array, gallery: Gallery, options: { detector: 'ssd' | 'tiny'; threshold?: number; ambiguityMargin?: number }): Promise<RecognitionResult>;
+  /** The classic label of a result: the largest face's name, `unknown`, `no-face` (or `ambiguous` when asked). */
+  label(result: RecognitionResult, options?: { ambiguousLabel?: boolean }): string;
+  /** Compares the largest face of `a` with the largest of `b`, or with a subject's examples. */
+  verify(a: Uint8Array, b: VerifyAgainst, options: { detector: 'ssd' | 'tiny'; threshold: number }): Promise<VerificationResult>;
 }
+
+/** The other side of a verification: a second photo, or a gallery subject. */
+export type VerifyAgainst = { photo: Uint8Array } | { subject: { id: string; name: string; descriptors: number[][] } };
 
 export interface JobDeps {
   store: EventStore;
@@ -36,6 +41,10 @@ export interface JobDeps {
   gallery(): Promise<Gallery>;
   instanceId: string;
   threshold?: number;
+  /** A named face whose runner-up is less than this much farther is `ambiguous` (model default 0.05). */
+  ambiguityMargin?: number;
+  /** Classic labels say `ambiguous` for an ambiguous largest face instead of its nearest name. */
+  ambiguousLabel?: boolean;
   /** Fault injection for the reliability tests (default: none). */
   faults?: FaultHooks;
   /**
@@ -182,7 +191,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
     return ok ? { kind: 'failed', jobId, code, reason, started: true } : { kind: 'skipped', jobId, reason: 'another worker took the job over' };
   };
 
-  let result: RecognitionResult;
+  let computed: Computed;
   try {
     const imageKey = context.imageKey ?? blobKeys.image(jobId);
     let bytes: Buffer;
@@ -193,10 +202,29 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
       throw error;
     }
     const gallery = await deps.gallery();
-    const options = { detector: context.detector, ...(deps.threshold === undefined ? {} : { threshold: deps.threshold }) };
+    let work: () => Promise<Computed>;
+    if (context.kind === 'verify') {
+      const against = await verifyTarget(deps, context, gallery);
+      if ('missing' in against) return await fail(against.missing.code, against.missing.reason);
+      const threshold = deps.threshold ?? gallery.threshold ?? DEFAULT_VERIFY_THRESHOLD;
+      work = async () => {
+        const verification = await deps.recognizer.verify(bytes, against, { detector: context.detector, threshold });
+        return { body: verification, label: verification.label, faces: 2 - verification.noFace.length };
+      };
+    } else {
+      const options = {
+        detector: context.detector,
+        ...(deps.threshold === undefined ? {} : { threshold: deps.threshold }),
+        ...(deps.ambiguityMargin === undefined ? {} : { ambiguityMargin: deps.ambiguityMargin }),
+      };
+      work = async () => {
+        const result = await deps.recognizer.recognize(bytes, gallery, options);
+        return { body: result, label: deps.recognizer.label(result, { ambiguousLabel: deps.ambiguousLabel ?? false }), faces: result.faces.length };
+      };
+    }
     // Fault injection (FACEFLEET_FAULTS, tests only; a no-op otherwise): a poison image, a stalled attempt.
-    const recognition = (deps.faults ?? noFaults).beforeRecognition(bytes, attempt).then(() => deps.recognizer.recognize(bytes, gallery, options));
-    result = await Promise.race([recognition, aborted(signal)]);
+    const running = (deps.faults ?? noFaults).beforeRecognition(bytes, attempt).then(work);
+    computed = await Promise.race([running, aborted(signal)]);
   } catch (error) {
     if (signal.aborted) return release(deps, message, started, attempt);
     const code = (error as { code?: unknown }).code;
@@ -207,10 +235,10 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
   }
 
   const durationMs = Math.round(performance.now() - begun);
-  const label = deps.recognizer.label(result);
+  const { label } = computed;
   const resultKey = blobKeys.result(jobId, attempt);
   try {
-    await deps.blobs.put(resultKey, Buffer.from(JSON.stringify({ jobId, label, ...result })), { contentType: 'application/json' });
+    await deps.blobs.put(resultKey, Buffer.from(JSON.stringify({ jobId, label, ...computed.body })), { contentType: 'application/json' });
   } catch (error) {
     if (signal.aborted) return release(deps, message, started, attempt);
     return retryLater(deps, message, started, attempt, error);
@@ -219,7 +247,7 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
     instanceId,
     attempt,
     resultKey,
-    faces: result.faces.length,
+    faces: computed.faces,
     label,
     durationMs,
   } satisfies JobEventData<'JobCompleted'>);
@@ -229,6 +257,42 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
   else await deps.blobs.delete(resultKey).catch(() => undefined);
   await deps.requests.delete(message.receiptHandle);
   return ok ? { kind: 'done', jobId, attempt, label, durationMs } : { kind: 'skipped', jobId, reason: 'another worker took the job over' };
+}
+
+/** What an attempt stores and reports: the result document, its classic label and its face count. */
+interface Computed {
+  body: RecognitionResult | VerificationResult;
+  label: string;
+  /** Faces found; for a verification, how many of its two sides have a face (0–2). */
+  faces: number;
+}
+
+/** The gallery's default when neither config nor gallery sets a threshold (model/gallery.ts DEFAULT_THRESHOLD). */
+const DEFAULT_VERIFY_THRESHOLD = 0.6;
+
+/**
+ * The other side of a verification job: its second photo, or its subject's example descriptors.
+ * A second photo gone from the blobs or a subject removed since submission fails the job (input that
+ * cannot come back), never a retry.
+ */
+async function verifyTarget(
+  deps: JobDeps,
+  context: JobContext,
+  gallery: Gallery,
+): Promise<VerifyAgainst | { missing: { code: 'missing-image' | 'unknown-subject'; reason: string } }> {
+  if (context.secondImageKey) {
+    try {
+      return { photo: await deps.blobs.getBytes(context.secondImageKey) };
+    } catch (error) {
+      if (error instanceof NotFoundError) return { missing: { code: 'missing-image', reason: `the image ${context.secondImageKey} is missing` } };
+      throw error;
+    }
+  }
+  const subject = gallery.subjects.find((s) => s.id === context.subjectId);
+  if (!subject || subject.examples.length === 0) {
+    return { missing: { code: 'unknown-subject', reason: `the gallery has no subject ${JSON.stringify(context.subjectId)} with examples` } };
+  }
+  return { subject: { id: subject.id, name: subject.name, descriptors: subject.examples.map((e) => e.descriptor) } };
 }
 
 /**

@@ -15,7 +15,12 @@ export async function loadRecognizer(options: { threads?: number; maxPixels?: nu
   return {
     loadTimeMs,
     recognize: (bytes, gallery, opts) => face.recognize(bytes, gallery, opts),
-    label: (result) => model.classicLabel(result),
+    label: (result, opts) => model.classicLabel(result, opts),
+    async verify(a, b, opts) {
+      const left = await face.analyse(a, { detector: opts.detector });
+      const right = 'photo' in b ? { photo: await face.analyse(b.photo, { detector: opts.detector }) } : b;
+      return model.verifyFaces(left, right, opts.threshold);
+    },
   };
 }
 

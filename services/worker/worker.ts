@@ -32,6 +32,10 @@ export interface WorkerSettings {
   /** Started by hand without idleSeconds: the older rule, N empty polls in a row. */
   emptyPollsToTerminate?: number;
   threshold?: number;
+  /** See JobDeps.ambiguityMargin. */
+  ambiguityMargin?: number;
+  /** See JobDeps.ambiguousLabel. */
+  ambiguousLabel?: boolean;
 }
 
 export interface WorkerDeps {
@@ -49,6 +53,16 @@ export interface WorkerDeps {
   log?: (line: string) => void;
   /** Fault injection for the reliability tests (default: none). */
   faults?: FaultHooks;
+}
+
+/** The match settings a job needs, without undefined keys. */
+function matchSettings(settings: WorkerSettings): Pick<WorkerSettings, 'threshold' | 'ambiguityMargin' | 'ambiguousLabel'> {
+  const { threshold, ambiguityMargin, ambiguousLabel } = settings;
+  return {
+    ...(threshold === undefined ? {} : { threshold }),
+    ...(ambiguityMargin === undefined ? {} : { ambiguityMargin }),
+    ...(ambiguousLabel === undefined ? {} : { ambiguousLabel }),
+  };
 }
 
 /** The shortest poll while idle: the decision needs at least one look at the queue. */
@@ -242,7 +256,7 @@ export class Worker extends LifecycleEmitter {
         {
           ...this.deps,
           recognizer: this.recognizer as Recognizer,
-          ...(settings.threshold === undefined ? {} : { threshold: settings.threshold }),
+          ...matchSettings(settings),
           holderAlive: holderAliveFrom(this.deps.store, this.deps.clock, heartbeatTimeoutSeconds),
           handBackSeconds: heartbeatTimeoutSeconds,
         },

@@ -1,17 +1,14 @@
 /** `/v1/instances`: the worker fleet — paged list, one instance, its history. */
 import Router from '@koa/router';
 import type { ApiServices } from '../../services/api.ts';
-import { queryString } from './query.ts';
+import { parseQuery } from '../openapi/registry.ts';
+import { routes } from '../openapi/routes.ts';
 
 export function instancesRouter(services: ApiServices): Router {
   const router = new Router({ prefix: '/v1/instances' });
 
   router.get('/', async (ctx) => {
-    ctx.body = await services.instances.list({
-      state: queryString(ctx.query.state),
-      limit: queryString(ctx.query.limit),
-      cursor: queryString(ctx.query.cursor),
-    });
+    ctx.body = await services.instances.list(parseQuery(routes.listInstances, ctx));
   });
 
   router.get('/:id', async (ctx) => {
@@ -19,7 +16,7 @@ export function instancesRouter(services: ApiServices): Router {
   });
 
   router.get('/:id/history', async (ctx) => {
-    ctx.body = await services.instances.history(ctx.params.id ?? '', { from: queryString(ctx.query.from), limit: queryString(ctx.query.limit) });
+    ctx.body = await services.instances.history(ctx.params.id ?? '', parseQuery(routes.instanceHistory, ctx));
   });
 
   return router;

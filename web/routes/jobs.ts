@@ -6,7 +6,8 @@ import Router from '@koa/router';
 import { parseDetector, parseIdempotencyKey, type ApiServices } from '../../services/api.ts';
 import type { WebConfig } from '../config.ts';
 import { withUpload } from '../upload.ts';
-import { queryString } from './query.ts';
+import { parseQuery } from '../openapi/registry.ts';
+import { routes } from '../openapi/routes.ts';
 
 export function jobsRouter(services: ApiServices, config: WebConfig): Router {
   const router = new Router({ prefix: '/v1/jobs' });
@@ -24,11 +25,7 @@ export function jobsRouter(services: ApiServices, config: WebConfig): Router {
   });
 
   router.get('/', async (ctx) => {
-    ctx.body = await services.jobs.list({
-      state: queryString(ctx.query.state),
-      limit: queryString(ctx.query.limit),
-      cursor: queryString(ctx.query.cursor),
-    });
+    ctx.body = await services.jobs.list(parseQuery(routes.listJobs, ctx));
   });
 
   router.get('/:id', async (ctx) => {
@@ -36,7 +33,7 @@ export function jobsRouter(services: ApiServices, config: WebConfig): Router {
   });
 
   router.get('/:id/history', async (ctx) => {
-    ctx.body = await services.jobs.history(ctx.params.id ?? '', { from: queryString(ctx.query.from), limit: queryString(ctx.query.limit) });
+    ctx.body = await services.jobs.history(ctx.params.id ?? '', parseQuery(routes.jobHistory, ctx));
   });
 
   router.get('/:id/image', async (ctx) => {

@@ -1,4 +1,4 @@
-/** Query-string helpers shared by the routers. */
+/** Query-string helpers shared by the routers (routes with a registry entry use parseQuery in web/openapi/registry.ts). */
 import { ValidationError } from '../../services/api.ts';
 
 /** A single query value; a repeated parameter is a 400 (say it once). */

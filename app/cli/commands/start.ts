@@ -20,8 +20,9 @@ is printed at start (secrets masked); a bad value stops start-up with one line n
 Keys: backend host port dataDir cap jobsPerInstance emptyPollsToIdle idleSeconds idleFloorSeconds
 pollWaitSeconds visibilityTimeoutSeconds heartbeatSeconds maxReceives maxAttempts supervisorTickMs
 terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds maxUploadBytes maxFiles maxPixels durability
-detector threshold modelThreads classicTimeoutSeconds maxStreamClients maxStreamBufferedBytes submissionsPerClientPerMinute apiKey corsOrigins
-allowedHosts logLevel aws{region,endpoints,names}
+detector threshold ambiguityMargin ambiguousLabel modelThreads classicTimeoutSeconds maxStreamClients
+maxStreamBufferedBytes submissionsPerClientPerMinute apiKey corsOrigins allowedHosts logLevel
+aws{region,endpoints,names}
 
 Logs: one JSON line per event (job and instance lifecycle, supervisor decisions, errors), pretty
 when stdout is a terminal; --log-level (logLevel, FACEFLEET_LOG_LEVEL) sets the least severe level.

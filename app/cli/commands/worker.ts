@@ -58,6 +58,8 @@ const command: Command = {
         emptyPollsToIdle: config.emptyPollsToIdle,
         idleSeconds: idlePolicy(config).fixedSeconds ?? idlePolicy(config).priorSeconds,
         threshold: config.threshold,
+        ambiguityMargin: config.ambiguityMargin,
+        ambiguousLabel: config.ambiguousLabel,
       },
       log,
     });

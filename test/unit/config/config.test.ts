@@ -138,3 +138,24 @@ describe('given a config file that is not valid JSON around the API key', () => 
     }
   });
 });
+
+describe('given the match-quality keys', () => {
+  it('defaults to a 0.05 ambiguity margin and the nearest name in classic answers', () => {
+    const { config } = loadConfig({ env: {}, cpus: 4 });
+    assert.equal(config.ambiguityMargin, 0.05);
+    assert.equal(config.ambiguousLabel, false);
+  });
+  it('reads them from the environment and passes them to workers', () => {
+    const { config } = loadConfig({ env: { FACEFLEET_AMBIGUITY_MARGIN: '0.1', FACEFLEET_AMBIGUOUS_LABEL: 'true' }, cpus: 4 });
+    assert.equal(config.ambiguityMargin, 0.1);
+    assert.equal(config.ambiguousLabel, true);
+    const env = workerEnv(config);
+    assert.equal(env.FACEFLEET_AMBIGUITY_MARGIN, '0.1');
+    assert.equal(env.FACEFLEET_AMBIGUOUS_LABEL, 'true');
+    assert.equal(loadConfig({ env, cpus: 4 }).config.ambiguousLabel, true);
+  });
+  it('refuses a label flag that is not true or false, and a negative margin', () => {
+    assert.throws(() => loadConfig({ env: { FACEFLEET_AMBIGUOUS_LABEL: 'yes' }, cpus: 4 }), /ambiguousLabel.*true or false/);
+    assert.throws(() => loadConfig({ env: { FACEFLEET_AMBIGUITY_MARGIN: '-1' }, cpus: 4 }), /ambiguityMargin/);
+  });
+});

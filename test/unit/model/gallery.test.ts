@@ -85,3 +85,50 @@ describe('given a recognition result', () => {
     assert.equal(classicLabel({ faces: [face('small', 10), face('big', 30), face('mid', 20)] as never }), 'big');
   });
 });
+
+describe('given a gallery of three subjects at known distances', () => {
+  // All on one axis, so distances are differences: alice at 0.30, bob at 0.62, carol at 0.90.
+  const gallery = galleryOf({ alice: [unit(0, 0.3)], bob: [unit(0, 0.62)], carol: [unit(0, 0.9)] });
+
+  it('when a face is named, then the runner-up is the nearest OTHER subject with its distance', () => {
+    const match = matchFace(unit(0, 0.3), gallery);
+    assert.equal(match.label, 'alice');
+    assert.equal(match.runnerUp?.label, 'bob');
+    assert.ok(Math.abs((match.runnerUp?.distance ?? NaN) - 0.32) < 1e-12);
+    assert.equal(match.ambiguous, false);
+  });
+
+  it('when the two nearest subjects are within the margin, then the face is ambiguous and keeps the nearest name', () => {
+    // 0.45: alice at 0.15, bob at 0.17 — 0.02 apart, under the default margin 0.05.
+    const match = matchFace(unit(0, 0.45), gallery);
+    assert.equal(match.label, 'alice');
+    assert.equal(match.runnerUp?.label, 'bob');
+    assert.equal(match.ambiguous, true);
+    assert.equal(matchFace(unit(0, 0.45), gallery, { ambiguityMargin: 0.01 }).ambiguous, false);
+  });
+
+  it('when the face is unknown, then the runner-up is the second nearest subject and it is never ambiguous', () => {
+    const match = matchFace(unit(1, 2), gallery);
+    assert.equal(match.label, 'unknown');
+    assert.ok(match.runnerUp);
+    assert.notEqual(match.runnerUp.distance, match.distance);
+    assert.ok(match.runnerUp.distance >= match.distance);
+    assert.equal(match.ambiguous, false);
+  });
+
+  it('when the gallery has one subject, then there is no runner-up', () => {
+    const match = matchFace(unit(0, 0.3), galleryOf({ alice: [unit(0, 0.3)] }));
+    assert.equal(match.runnerUp, null);
+    assert.equal(match.ambiguous, false);
+  });
+});
+
+describe('given an ambiguous largest face', () => {
+  const faces = [{ label: 'alice', ambiguous: true, box: { x: 0, y: 0, width: 30, height: 30 } }, { label: 'bob', ambiguous: false, box: { x: 0, y: 0, width: 10, height: 10 } }];
+  it('when ambiguousLabel is off (the default), then the classic label is the nearest name', () => {
+    assert.equal(classicLabel({ faces } as never), 'alice');
+  });
+  it('when ambiguousLabel is on, then the classic label is ambiguous', () => {
+    assert.equal(classicLabel({ faces } as never, { ambiguousLabel: true }), 'ambiguous');
+  });
+});

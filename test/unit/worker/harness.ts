@@ -9,12 +9,12 @@ import type { Blobs, Compute } from '../../../adapters/ports.ts';
 import { createFsBlobs } from '../../../adapters/embedded/fsBlobs.ts';
 import { openSqliteEventStore } from '../../../adapters/embedded/sqliteEventStore.ts';
 import { openSqliteQueues } from '../../../adapters/embedded/sqliteQueue.ts';
-import type { Gallery, RecognitionResult } from '../../../model/index.ts';
+import type { Gallery, RecognitionResult, VerificationResult } from '../../../model/index.ts';
 import { emptyState, streamName, type StoredEvent } from '../../../machines/index.ts';
 import { systemClock } from '../../../services/clock.ts';
 import { blobKeys } from '../../../services/blobKeys.ts';
 import { propose } from '../../../services/streams/propose.ts';
-import type { Recognizer } from '../../../services/worker/processMessage.ts';
+import type { Recognizer, VerifyAgainst } from '../../../services/worker/processMessage.ts';
 import { createWorker, type Worker, type WorkerSettings } from '../../../services/worker/worker.ts';
 
 export const fastSettings: WorkerSettings = {
@@ -59,6 +59,13 @@ export function fakeRecognizer(options: FakeRecognizerOptions = {}): Recognizer 
       return fakeResult(text.replace(/^label:/, ''));
     },
     label: (result: RecognitionResult) => (result.faces[0] as { label?: string } | undefined)?.label ?? 'no-face',
+    /** Two photos are the same person when their bytes are equal (a subject: never). */
+    async verify(a: Uint8Array, b: VerifyAgainst, opts: { threshold: number }): Promise<VerificationResult> {
+      r.calls += 1;
+      const same = 'photo' in b && Buffer.from(a).equals(Buffer.from(b.photo));
+      const side = { kind: 'photo' as const, width: 1, height: 1, faces: 1, box: { x: 0, y: 0, width: 1, height: 1 } };
+      return { kind: 'verify', label: same ? 'same' : 'different', same, distance: same ? 0 : 1, threshold: opts.threshold, noFace: [], a: side, b: side };
+    },
   };
   return r;
 }
@@ -110,10 +117,15 @@ export function openBench(queueOptions: { visibilityTimeoutSeconds?: number; max
     responses,
     clock,
     /** Stores the image, appends JobSubmitted and sends the request message, as the web tier does. */
-    async submit(body: string, options: { maxAttempts?: number; send?: boolean } = {}): Promise<string> {
+    async submit(body: string, options: { maxAttempts?: number; send?: boolean; verify?: { second?: string; subjectId?: string } } = {}): Promise<string> {
       const jobId = clock.newId();
       const imageKey = blobKeys.image(jobId);
       await blobs.put(imageKey, Buffer.from(body), { contentType: 'image/jpeg' });
+      const secondImageKey = blobKeys.secondImage(jobId);
+      if (options.verify?.second !== undefined) await blobs.put(secondImageKey, Buffer.from(options.verify.second), { contentType: 'image/jpeg' });
+      const verify = options.verify
+        ? { kind: 'verify', ...(options.verify.subjectId === undefined ? { secondImageKey } : { subjectId: options.verify.subjectId }) }
+        : {};
       const stream = streamName('job', jobId);
       await propose(
         store,
@@ -122,7 +134,7 @@ export function openBench(queueOptions: { visibilityTimeoutSeconds?: number; max
           {
             type: 'JobSubmitted',
             at: clock.now().toISOString(),
-            data: { jobId, imageKey, fileName: 'x.jpg', contentType: 'image/jpeg', bytes: body.length, source: 'v1', maxAttempts: options.maxAttempts ?? 3, detector: 'ssd' },
+            data: { jobId, imageKey, fileName: 'x.jpg', contentType: 'image/jpeg', bytes: body.length, source: 'v1', maxAttempts: options.maxAttempts ?? 3, detector: 'ssd', ...verify },
           },
         ],
         { known: emptyState(stream) },
