@@ -13,6 +13,7 @@ import type { WebConfig } from './config.ts';
 import { createAuth } from './auth.ts';
 import { errorMiddleware, type ErrorLogger } from './errors.ts';
 import { classicRouter } from './routes/classic.ts';
+import { deadLettersRouter } from './routes/deadLetters.ts';
 import { galleryDocumentRouter, galleryRouter } from './routes/gallery.ts';
 import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
@@ -132,6 +133,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(classicRouter(services, config).routes());
   for (const router of [
     jobsRouter(services, config),
+    deadLettersRouter(services),
     galleryRouter(services, config),
     galleryDocumentRouter(services),
     instancesRouter(services),
