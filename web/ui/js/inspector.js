@@ -11,7 +11,7 @@ import { renderTimeline } from './timeline.js';
 
 const SAMPLE_MS = 1000;
 const PAGE = 200;
-const JOB_STATES = ['queued', 'processing', 'done', 'failed'];
+const JOB_STATES = ['queued', 'processing', 'cancelling', 'done', 'failed', 'cancelled'];
 const INSTANCE_STATES = ['requested', 'booting', 'polling', 'working', 'idle', 'terminating', 'terminated', 'lost'];
 
 /** @type {Map<string, any>} */

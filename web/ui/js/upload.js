@@ -10,7 +10,7 @@ import { faceLayer, faceList } from './faces.js';
 
 /** Uploads in flight at once; the rest wait their turn. */
 const PARALLEL_UPLOADS = 4;
-const FINAL = new Set(['done', 'failed', 'refused']);
+const FINAL = new Set(['done', 'failed', 'cancelled', 'refused']);
 
 /**
  * @typedef {object} Card
@@ -156,6 +156,12 @@ function applyRow(card, row) {
       break;
     case 'failed':
       showError(card, row.error?.reason ?? 'The job failed.');
+      break;
+    case 'cancelling':
+      body.replaceChildren(h('p', { class: 'muted' }, 'Cancelled: the worker stops before recording a result…'));
+      break;
+    case 'cancelled':
+      body.replaceChildren(h('p', { class: 'muted' }, `Cancelled${row.cancelReason ? ` (${row.cancelReason})` : ''}.`));
       break;
     default:
       break;
