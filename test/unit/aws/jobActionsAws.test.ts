@@ -25,6 +25,7 @@ import { execute, type ExecuteDeps } from '../../../services/supervisor/execute.
 import { createWorker, type Worker } from '../../../services/worker/worker.ts';
 import { createApp } from '../../../web/app.ts';
 import { startDynaliteEmulator, startFauxqsEmulator, type Dynalite, type Fauxqs } from '../../support/emulators.ts';
+import { storeReadModelsMatchReplay } from '../../support/facefleetProcess.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 import { form, sampleImage } from '../web/webHarness.ts';
 import { fakeCompute, fakeRecognizer, fastSettings } from '../worker/harness.ts';
@@ -142,5 +143,8 @@ describe('given the aws backend and a worker holding a job', () => {
     const job = (await (await fetch(`${url}/v1/jobs/${jobId}`)).json()) as { state: string };
     assert.equal(job.state, 'cancelled');
     await worker.stop();
+    const { checked, mismatches } = await storeReadModelsMatchReplay(runtime.store, 'job');
+    assert.equal(checked, 2);
+    assert.deepEqual(mismatches, [], 'every DynamoDB job row equals the fold of its events');
   });
 });

@@ -13,6 +13,7 @@ import { blobKeys } from '../../../services/blobKeys.ts';
 import { systemClock } from '../../../services/clock.ts';
 import { execute, type ExecuteDeps } from '../../../services/supervisor/execute.ts';
 import { createWorker, type Worker } from '../../../services/worker/worker.ts';
+import { storeReadModelsMatchReplay } from '../../support/facefleetProcess.ts';
 import { waitFor } from '../../support/waitFor.ts';
 import { fakeCompute, fakeRecognizer, fastSettings } from '../worker/harness.ts';
 import { form, sampleImage, simulateWorker, startBench, type Bench } from './webHarness.ts';
@@ -35,7 +36,13 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await Promise.all(workers.map((w) => w.stop({ abort: true }).catch(() => undefined)));
-  await bench.close();
+  try {
+    // Whatever the scenario did, every stored job row must equal the fold of its events.
+    const { mismatches } = await storeReadModelsMatchReplay(bench.store, 'job');
+    assert.deepEqual(mismatches, []);
+  } finally {
+    await bench.close();
+  }
 });
 
 async function submit(): Promise<string> {
@@ -105,6 +112,10 @@ describe('given a queued job', () => {
     assert.equal(recognizer.calls, 0);
     assert.deepEqual(await bench.requests.depth(), { visible: 0, inFlight: 0 });
     assert.deepEqual(await types(jobId), ['JobSubmitted', 'JobCancelled']);
+    const counts = (await (await fetch(`${bench.url}/v1/counts`)).json()) as { jobs: Record<string, number> };
+    assert.deepEqual([counts.jobs.queued, counts.jobs.cancelling, counts.jobs.cancelled], [0, 0, 1]);
+    const listed = (await (await fetch(`${bench.url}/v1/jobs?state=cancelled`)).json()) as { items: JobBody[] };
+    assert.deepEqual(listed.items.map((j) => j.id), [jobId]);
   });
 
   it('when it is cancelled twice then the second answers the same and appends nothing', async () => {
