@@ -15,7 +15,7 @@ import { s } from './dom.js';
 export const LAYOUTS = {
   job: {
     width: 540,
-    height: 150,
+    height: 185,
     nodes: {
       new: [60, 50], queued: [190, 50], processing: [330, 50], done: [470, 50],
       cancelled: [190, 125], cancelling: [330, 125], failed: [470, 125],
@@ -27,7 +27,7 @@ export const LAYOUTS = {
       ['processing', 'done'],
       ['processing', 'failed'],
       ['queued', 'failed', -30],
-      ['failed', 'queued', -50],
+      ['failed', 'queued', -45],
       ['queued', 'cancelled', 10],
       ['cancelled', 'queued', 10],
       ['processing', 'cancelling'],
