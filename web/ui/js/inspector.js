@@ -222,6 +222,8 @@ function summary(kind, d, story) {
     if (d.label) parts.push(`label ${d.label}`);
     if (d.faces !== null && d.faces !== undefined) parts.push(`${d.faces} face${d.faces === 1 ? '' : 's'}`);
     if (d.error) parts.push(`error ${d.error.code}: ${d.error.reason}`);
+    if (d.cancelReason) parts.push(`${d.state === 'cancelling' ? 'cancel requested' : 'cancelled'}: ${d.cancelReason}`);
+    if (d.retries) parts.push(`retried ${d.retries}×`);
     return parts.join(' · ');
   }
   const parts = [d.backend ?? 'instance', events, `${d.jobsDone ?? 0} jobs done`];
