@@ -17,7 +17,7 @@ const FINAL = new Set(['done', 'failed', 'cancelled', 'refused']);
  * @property {string} key local id of the card
  * @property {File} file
  * @property {string | null} jobId
- * @property {string} state uploading | queued | processing | done | failed | refused
+ * @property {string} state uploading | queued | processing | cancelling | done | failed | cancelled | refused
  * @property {number} seq last applied stream seq
  * @property {HTMLLIElement} el
  * @property {string} previewUrl
@@ -61,7 +61,7 @@ function updateSummary() {
   /** @type {Record<string, number>} */
   const by = {};
   for (const card of cards) by[card.state] = (by[card.state] ?? 0) + 1;
-  const parts = ['uploading', 'queued', 'processing', 'done', 'failed', 'refused'].filter((s) => by[s]).map((s) => `${by[s]} ${s}`);
+  const parts = ['uploading', 'queued', 'processing', 'cancelling', 'done', 'failed', 'cancelled', 'refused'].filter((s) => by[s]).map((s) => `${by[s]} ${s}`);
   summary.textContent = `${cards.length} photo${cards.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
   clearButton.hidden = !cards.some((c) => FINAL.has(c.state));
 }
