@@ -19,8 +19,13 @@ import { propose } from '../streams/propose.ts';
 /** A failed job counts as a dead letter when its failure code is this. */
 export const DEAD_LETTER_CODE = 'dead-letter';
 
-/** Failed jobs looked at per list request at most (the page then ends early with a cursor). */
+/**
+ * Bounds of one list request: failed jobs looked at, and store queries made (each asks for exactly
+ * the rows still missing, so many other failures among few dead letters mean many small queries).
+ * Past either, the page ends early — short, with a cursor to go on.
+ */
 const SCAN_LIMIT = 2000;
+const QUERY_LIMIT = 20;
 
 export interface DeadLetterPage {
   /** Dead-lettered jobs, newest first; each has `error.reason` and its attempts. */
@@ -31,19 +36,24 @@ export interface DeadLetterPage {
 
 const isDeadLetter = (row: ReadModelRow) => (row.context.error as { code?: unknown } | null | undefined)?.code === DEAD_LETTER_CODE;
 
-/** One page of dead-lettered jobs (`limit` 1–500, default 50). ValidationError for a bad limit. */
+/**
+ * One page of dead-lettered jobs (`limit` 1–500, default 50); a page may be short and still have a
+ * `next` (see the bounds above). ValidationError for a bad limit.
+ */
 export async function listDeadLetters(store: EventStore, input: { limit?: string | number; cursor?: string } = {}): Promise<DeadLetterPage> {
   const query = parseListInput(input, []);
   const items: JobView[] = [];
   let cursor = query.cursor;
   let scanned = 0;
+  let queries = 0;
   do {
+    queries += 1;
     // Ask for exactly what is missing, so the store's cursor never skips a row we did not look at.
     const page = await store.list({ kind: 'job', state: ['failed'], limit: query.limit - items.length, ...(cursor ? { cursor } : {}) });
     scanned += page.items.length;
     for (const row of page.items) if (isDeadLetter(row)) items.push(jobView(row));
     cursor = page.next;
-  } while (cursor && items.length < query.limit && scanned < SCAN_LIMIT);
+  } while (cursor && items.length < query.limit && scanned < SCAN_LIMIT && queries < QUERY_LIMIT);
   return cursor ? { items, next: cursor } : { items };
 }
 
@@ -75,6 +85,18 @@ export function parseRedriveRequest(body: unknown): RedriveRequest {
   return parsed.data;
 }
 
+/** The ids of up to `max` dead letters, newest first, over as many (possibly short) pages as it takes. */
+async function newestDeadLetters(store: EventStore, max: number): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listDeadLetters(store, { limit: max - ids.length, ...(cursor ? { cursor } : {}) });
+    ids.push(...page.items.map((job) => job.id));
+    cursor = page.next;
+  } while (cursor && ids.length < max);
+  return ids;
+}
+
 /** Redrives one job if it is a dead letter now; resolves to why not otherwise. */
 async function redriveOne(deps: ActionDeps, jobId: string): Promise<string | undefined> {
   if (!isId(jobId)) return 'there is no such job';
@@ -99,7 +121,7 @@ async function redriveOne(deps: ActionDeps, jobId: string): Promise<string | und
 
 /** Sends dead letters back to the request queue (see the module comment). */
 export async function redriveDeadLetters(deps: ActionDeps, request: RedriveRequest): Promise<RedriveOutcome> {
-  const ids = request.jobIds ?? (await listDeadLetters(deps.store, { limit: request.max ?? 50 })).items.map((job) => job.id);
+  const ids = request.jobIds ?? (await newestDeadLetters(deps.store, request.max ?? 50));
   const outcome: RedriveOutcome = { redriven: [], skipped: [] };
   for (const jobId of new Set(ids)) {
     const why = await redriveOne(deps, jobId);
