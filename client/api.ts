@@ -1,5 +1,6 @@
 /**
- * The typed HTTP client of our API (fetch-based): the classic `POST /`, `/v1/jobs`, `/v1/instances`,
+ * The typed HTTP client of our API (fetch-based): the classic `POST /`, `/v1/jobs` (and the job
+ * actions: cancel, retry), `/v1/dead-letters`, `/v1/instances`,
  * `/v1/gallery`, `/healthz` and `/readyz`. It speaks HTTP only and imports nothing of the server, so
  * the wire shapes are declared here, as the client reads them. What is built on it: the gallery
  * import (galleryHttp.ts) and the test harness. An answer other than the one asked for throws
@@ -56,7 +57,29 @@ export interface Job {
   maxAttempts: number;
   instanceId: string | null;
   error: { code: string; reason: string } | null;
+  /** Why it was cancelled (states `cancelling`, `cancelled`). */
+  cancelReason?: string | null;
+  /** How many times it was retried or redriven. */
+  retries?: number;
   result?: unknown;
+}
+
+/** What `DELETE /v1/jobs/:id` answers: cancelled at once, or cancelling (the worker holding it stops). */
+export interface CancelAnswer {
+  outcome: 'cancelled' | 'cancelling';
+  job: Job;
+}
+
+/** What `POST /v1/dead-letters/redrive` answers. */
+export interface RedriveAnswer {
+  redriven: string[];
+  skipped: Array<{ jobId: string; reason: string }>;
+}
+
+/** One page of a list (`next`: the cursor of the next page, absent on the last). */
+export interface Page<T> {
+  items: T[];
+  next?: string;
 }
 
 /** A worker instance as `GET /v1/instances` lists it. */
@@ -161,6 +184,42 @@ export function createApiClient(options: ApiOptions) {
     /** One job, with its result once done. */
     async getJob(jobId: string): Promise<Job> {
       return expectJson(await send(`/v1/jobs/${segment(jobId)}`), `GET /v1/jobs/${jobId}`);
+    },
+
+    /** One page of jobs, newest first, optionally of some states (`queued,processing`). */
+    async listJobs(query: { state?: string; limit?: number; cursor?: string } = {}): Promise<Page<Job>> {
+      const params = new URLSearchParams();
+      if (query.state) params.set('state', query.state);
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      if (query.cursor) params.set('cursor', query.cursor);
+      const path = `/v1/jobs${params.size ? `?${params}` : ''}`;
+      return expectJson(await send(path), `GET ${path}`);
+    },
+
+    /** `DELETE /v1/jobs/:id`: cancels a queued or processing job (a finished one: ApiError 409). */
+    async cancelJob(jobId: string): Promise<CancelAnswer> {
+      const path = `/v1/jobs/${segment(jobId)}`;
+      return expectJson(await send(path, { method: 'DELETE' }), `DELETE ${path}`);
+    },
+
+    /** `POST /v1/jobs/:id/retry`: queues a failed or cancelled job again (otherwise ApiError 409). */
+    async retryJob(jobId: string): Promise<Job> {
+      const path = `/v1/jobs/${segment(jobId)}/retry`;
+      return (await expectJson<{ job: Job }>(await send(path, { method: 'POST' }), `POST ${path}`)).job;
+    },
+
+    /** One page of the dead-lettered jobs, with their failure reasons. */
+    async listDeadLetters(query: { limit?: number; cursor?: string } = {}): Promise<Page<Job>> {
+      const params = new URLSearchParams();
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      if (query.cursor) params.set('cursor', query.cursor);
+      const path = `/v1/dead-letters${params.size ? `?${params}` : ''}`;
+      return expectJson(await send(path), `GET ${path}`);
+    },
+
+    /** Sends dead letters back to the request queue: up to `max` (server default 50), or the named jobs. */
+    async redriveDeadLetters(request: { max?: number; jobIds?: string[] } = {}): Promise<RedriveAnswer> {
+      return expectJson(await send('/v1/dead-letters/redrive', jsonBody(request)), 'POST /v1/dead-letters/redrive');
     },
 
     /** Every instance (all pages). */

@@ -54,6 +54,31 @@ export const jobEventSchemas = {
     instanceId: id.optional(),
     attempt: z.number().int().min(1).optional(),
   }),
+  /** A client asked to cancel a job a worker holds: the worker records the cancellation instead of its result. */
+  JobCancelRequested: z.object({ reason: z.string().max(500) }),
+  /**
+   * The job was cancelled and will never be processed: at once when it was queued, or by the worker
+   * holding the attempt (`instanceId`, `attempt`) or the next receiver of its message once cancel was requested.
+   */
+  JobCancelled: z.object({
+    reason: z.string().max(500),
+    instanceId: id.optional(),
+    attempt: z.number().int().min(1).optional(),
+  }),
+  /**
+   * A client retried a failed (or cancelled) job: it is queued again as a new attempt series of
+   * `maxAttempts` attempts counted from here; the earlier attempts stay in the history.
+   */
+  JobRetried: z.object({ maxAttempts: z.number().int().min(1).max(100) }),
+  /**
+   * A dead-lettered job was sent back to the request queue: queued again as a new attempt series;
+   * the failure it leaves behind is recorded here.
+   */
+  JobRedriven: z.object({
+    maxAttempts: z.number().int().min(1).max(100),
+    previousCode: z.string().max(100),
+    previousReason: z.string().max(2000),
+  }),
 } as const;
 
 export type JobEventType = keyof typeof jobEventSchemas;

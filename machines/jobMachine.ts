@@ -1,6 +1,9 @@
 /**
  * The job machine: new → queued → processing → done, with failed (attempts exhausted, an input the
  * model rejects, or dead-lettered) and processing → queued when a lease ends without a result.
+ * Client actions: cancel (queued → cancelled at once; processing → cancelling → cancelled, recorded
+ * by the worker instead of its result), retry (failed|cancelled → queued) and redrive (a
+ * dead-lettered failed → queued); a retry or redrive starts a new attempt series and keeps the history.
  * Pure: actions only assign context from the event; time, ids and attempt numbers arrive on events.
  */
 import { assign, setup } from 'xstate';
@@ -19,8 +22,12 @@ export interface JobContext {
   /** A verification's second photo, or the subject it compares with. */
   secondImageKey: string | null;
   subjectId: string | null;
+  /**
+   * The attempt number the job may reach: the submitted attempts, then after each retry or redrive
+   * the attempts used so far plus that series' attempts.
+   */
   maxAttempts: number;
-  /** How many times a worker has started the job. */
+  /** How many times a worker has started the job (over every series). */
   attempts: number;
   /** Attempts given back (released at shutdown, infrastructure errors): started, but not charged. */
   returnedAttempts: number;
@@ -31,6 +38,10 @@ export interface JobContext {
   faces: number | null;
   durationMs: number | null;
   error: { code: string; reason: string } | null;
+  /** Why the job was cancelled (or cancel was requested); null otherwise. */
+  cancelReason: string | null;
+  /** How many times a client retried or redrove the job. */
+  retries: number;
   submittedAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
@@ -57,6 +68,8 @@ export const initialJobContext: JobContext = {
   faces: null,
   durationMs: null,
   error: null,
+  cancelReason: null,
+  retries: 0,
   submittedAt: null,
   startedAt: null,
   finishedAt: null,
@@ -101,6 +114,16 @@ export const jobMachine = setup({
     },
     /** A requeue is a retry: only while attempts remain, unless it gives the attempt back. */
     mayRequeue: ({ context, event }) => attemptReturningReasons.has((event as Ev<'JobRequeued'>).data.reason) || hasAttemptLeft(context),
+    /** A cancellation of a job a worker holds: by that worker for its attempt, or by the system (no worker named). */
+    cancelsCurrentAttempt: ({ context, event }) => {
+      const e = event as Ev<'JobCancelled'>;
+      if (e.data.instanceId === undefined) return e.data.attempt === undefined;
+      return e.data.instanceId === context.instanceId && e.data.attempt === context.attempts;
+    },
+    /** A cancellation of a queued job: no worker holds it, so none may be named. */
+    namesNoWorker: ({ event }) => (event as Ev<'JobCancelled'>).data.instanceId === undefined,
+    /** Only a dead-lettered failure can be redriven; other failures are retried. */
+    isDeadLettered: ({ context }) => context.error?.code === 'dead-letter',
   },
   actions: {
     touch: assign({ updatedAt: ({ event }) => event.at }),
@@ -137,6 +160,25 @@ export const jobMachine = setup({
       const d = (event as Ev<'JobFailed'>).data;
       return { error: { code: d.code, reason: d.reason }, finishedAt: event.at };
     }),
+    recordCancelRequest: assign(({ event }) => ({ cancelReason: (event as Ev<'JobCancelRequested'>).data.reason })),
+    recordCancellation: assign(({ event }) => ({ cancelReason: (event as Ev<'JobCancelled'>).data.reason, finishedAt: event.at })),
+    /** A new attempt series: the attempt count goes on (history kept), the limit moves up by the series' attempts. */
+    recordNewSeries: assign(({ context, event }) => {
+      const d = (event as Ev<'JobRetried'> | Ev<'JobRedriven'>).data;
+      return {
+        // The limit counts charged attempts (hasAttemptLeft): those given back do not use up the new series.
+        maxAttempts: chargedAttempts(context) + d.maxAttempts,
+        retries: context.retries + 1,
+        instanceId: null,
+        resultKey: null,
+        label: null,
+        faces: null,
+        durationMs: null,
+        error: null,
+        cancelReason: null,
+        finishedAt: null,
+      };
+    }),
   },
 }).createMachine({
   id: 'job',
@@ -150,6 +192,7 @@ export const jobMachine = setup({
       on: {
         JobStarted: { guard: 'isNextAttempt', target: 'processing', actions: ['recordStart', 'touch'] },
         JobFailed: { guard: 'isSystemFailure', target: 'failed', actions: ['recordFailure', 'touch'] },
+        JobCancelled: { guard: 'namesNoWorker', target: 'cancelled', actions: ['recordCancellation', 'touch'] },
       },
     },
     processing: {
@@ -160,12 +203,32 @@ export const jobMachine = setup({
           { guard: 'isSystemFailure', target: 'failed', actions: ['recordFailure', 'touch'] },
         ],
         JobRequeued: { guard: 'mayRequeue', target: 'queued', actions: ['recordRequeue', 'touch'] },
+        JobCancelRequested: { target: 'cancelling', actions: ['recordCancelRequest', 'touch'] },
+      },
+    },
+    // A worker holds the job but a client cancelled it: no result may be recorded any more, only the
+    // cancellation (by the holder before it would write its result, or by whoever receives the
+    // message next when the holder is gone).
+    cancelling: {
+      on: {
+        JobCancelled: { guard: 'cancelsCurrentAttempt', target: 'cancelled', actions: ['recordCancellation', 'touch'] },
       },
     },
     done: { type: 'final' },
-    failed: { type: 'final' },
+    // Not final: a client may retry the job, or redrive it when it was dead-lettered.
+    failed: {
+      on: {
+        JobRetried: { target: 'queued', actions: ['recordNewSeries', 'touch'] },
+        JobRedriven: { guard: 'isDeadLettered', target: 'queued', actions: ['recordNewSeries', 'touch'] },
+      },
+    },
+    cancelled: {
+      on: { JobRetried: { target: 'queued', actions: ['recordNewSeries', 'touch'] } },
+    },
   },
 });
 
-export type JobState = 'new' | 'queued' | 'processing' | 'done' | 'failed';
-export const jobStates: readonly JobState[] = ['new', 'queued', 'processing', 'done', 'failed'];
+export type JobState = 'new' | 'queued' | 'processing' | 'cancelling' | 'done' | 'failed' | 'cancelled';
+export const jobStates: readonly JobState[] = ['new', 'queued', 'processing', 'cancelling', 'done', 'failed', 'cancelled'];
+/** The states a job stays in unless a client acts (retry, redrive): what waiting requests wait for. */
+export const finishedJobStates: ReadonlySet<string> = new Set<JobState>(['done', 'failed', 'cancelled']);

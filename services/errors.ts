@@ -45,6 +45,32 @@ export class JobFailedError extends FacefleetError {
   }
 }
 
+/** The job was cancelled while a client waited for it (the classic `POST /`); `reason` is the cancellation's. */
+export class JobCancelledError extends FacefleetError {
+  readonly code = 'job-cancelled';
+  constructor(
+    readonly jobId: string,
+    reason: string,
+  ) {
+    super(`The job was cancelled: ${reason}`);
+  }
+}
+
+/**
+ * A job action (cancel, retry) the job's state does not allow: a finished job cannot be cancelled,
+ * only a failed or cancelled job can be retried. The message names the state.
+ */
+export class JobActionRefusedError extends FacefleetError {
+  constructor(
+    message: string,
+    readonly code: 'job-finished' | 'not-retryable',
+    readonly jobId: string,
+    readonly state: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The job did not finish within the wait; it goes on in the background. */
 export class WaitTimeoutError extends FacefleetError {
   readonly code = 'timeout';
@@ -67,6 +93,8 @@ export type ServiceError =
   | UnsupportedMediaTypeError
   | NoFaceError
   | JobFailedError
+  | JobCancelledError
+  | JobActionRefusedError
   | WaitTimeoutError
   | InvalidImage
   | ImageTooLarge;
@@ -81,6 +109,8 @@ const classes = [
   UnsupportedMediaTypeError,
   NoFaceError,
   JobFailedError,
+  JobCancelledError,
+  JobActionRefusedError,
   WaitTimeoutError,
   InvalidImage,
   ImageTooLarge,

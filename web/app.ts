@@ -13,6 +13,7 @@ import type { WebConfig } from './config.ts';
 import { createAuth } from './auth.ts';
 import { errorMiddleware, type ErrorLogger } from './errors.ts';
 import { classicRouter } from './routes/classic.ts';
+import { deadLettersRouter } from './routes/deadLetters.ts';
 import { galleryDocumentRouter, galleryRouter } from './routes/gallery.ts';
 import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
@@ -139,6 +140,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   for (const router of [
     jobsRouter(services, config),
     verifyRouter(services, config),
+    deadLettersRouter(services),
     galleryRouter(services, config),
     galleryDocumentRouter(services),
     instancesRouter(services),

@@ -7,7 +7,7 @@
  * message, logged here and never echoed (no stack, no path).
  */
 import Koa, { type Context, type Middleware } from 'koa';
-import { isServiceError, JobFailedError, WaitTimeoutError, type ServiceError } from '../services/api.ts';
+import { isServiceError, JobActionRefusedError, JobCancelledError, JobFailedError, WaitTimeoutError, type ServiceError } from '../services/api.ts';
 import { infrastructureCause } from '../services/infrastructureError.ts';
 
 export type ErrorLogger = (error: unknown, ctx: Context) => void;
@@ -50,6 +50,9 @@ export const statusByCode: Record<ServiceError['code'], number> = {
   'unsupported-media-type': 415,
   'no-face': 422,
   'job-failed': 422,
+  'job-cancelled': 409,
+  'job-finished': 409,
+  'not-retryable': 409,
   timeout: 504,
   'corrupt-history': 500,
 };
@@ -105,8 +108,11 @@ export function errorMiddleware(log: ErrorLogger): Middleware {
       for (const name of Object.keys(ctx.response.headers)) if (name.toLowerCase() !== 'connection') ctx.remove(name);
       ctx.status = status;
       ctx.type = 'application/json';
-      // A wait that timed out or a job that failed names its job, so a client can look it up instead of submitting again.
-      if (error instanceof WaitTimeoutError || error instanceof JobFailedError) ctx.set('X-Job-Id', error.jobId);
+      // A wait that timed out, a job that failed or was cancelled, an action refused: the answer names
+      // its job, so a client can look it up instead of submitting again.
+      if (error instanceof WaitTimeoutError || error instanceof JobFailedError || error instanceof JobCancelledError || error instanceof JobActionRefusedError) {
+        ctx.set('X-Job-Id', error.jobId);
+      }
       if (status === 503) ctx.set('Retry-After', '30');
       ctx.body = { error: { code, message } };
     }

@@ -17,7 +17,7 @@ function compact(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null));
 }
 
-const finishedJob = new Set(['done', 'failed']);
+const finishedJob = new Set(['done', 'failed', 'cancelled']);
 const finishedInstance = new Set(['terminated']);
 
 /** A listener for `services.onChange` that logs each state change once. */

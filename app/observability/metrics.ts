@@ -89,7 +89,7 @@ export function createMetrics(services: Pick<ApiServices, 'queues' | 'counts'>):
     observeChange(change) {
       if (change.kind === 'job') {
         const job = change.row;
-        if (job.state !== 'done' && job.state !== 'failed') return;
+        if (job.state !== 'done' && job.state !== 'failed' && job.state !== 'cancelled') return;
         if (finishedJobs.has(job.id)) return;
         finishedJobs.add(job.id);
         if (finishedJobs.size > 10_000) finishedJobs.delete(finishedJobs.values().next().value as string);

@@ -102,17 +102,19 @@ export interface FinalJob {
 
 /**
  * Reads a job row (SSE `{ id, state, context: { label } }` or GET `{ id, state, label }`) and
- * returns it when its state is final (`done` or `failed`); undefined for anything else.
+ * returns it when its state is final (`done`, `failed`, or `cancelled` reported as failed); undefined for anything else.
  */
 export function finalJobOf(value: unknown): FinalJob | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const row = value as Record<string, unknown>;
   if (row.kind !== undefined && row.kind !== 'job') return undefined;
-  if (typeof row.id !== 'string' || (row.state !== 'done' && row.state !== 'failed')) return undefined;
+  if (typeof row.id !== 'string' || (row.state !== 'done' && row.state !== 'failed' && row.state !== 'cancelled')) return undefined;
   const context = (row.context && typeof row.context === 'object' ? row.context : {}) as Record<string, unknown>;
   const pick = (key: string) => (typeof row[key] === 'string' ? (row[key] as string) : typeof context[key] === 'string' ? (context[key] as string) : undefined);
-  const reason = pick('reason') ?? pick('error') ?? pick('failureReason');
   const label = pick('label');
+  // A job someone cancelled meanwhile is an answer too (a failed request for the load run), not a wait until the timeout.
+  if (row.state === 'cancelled') return { id: row.id, state: 'failed', reason: `cancelled: ${pick('cancelReason') ?? 'by a client'}` };
+  const reason = pick('reason') ?? pick('error') ?? pick('failureReason');
   return { id: row.id, state: row.state, ...(label !== undefined ? { label } : {}), ...(reason !== undefined ? { reason } : {}) };
 }
 

@@ -4,7 +4,7 @@
  * after that only the feed wakes it. One timer per waiter bounds the wait.
  */
 import type { EventStore } from '../../adapters/ports.ts';
-import type { ReadModelRow } from '../../machines/index.ts';
+import { finishedJobStates, type ReadModelRow } from '../../machines/index.ts';
 import type { ChangeFeed } from '../streams/changeFeed.ts';
 import { getJobRow } from './getJob.ts';
 import { WaitTimeoutError } from '../errors.ts';
@@ -16,10 +16,10 @@ export interface AwaitOptions {
   timeoutMs?: number;
 }
 
-const terminal = (state: string) => state === 'done' || state === 'failed';
+const terminal = (state: string) => finishedJobStates.has(state);
 
 /**
- * Resolves with the job's row once it is `done` or `failed`. Rejects with NotFoundError for an
+ * Resolves with the job's row once it is `done`, `failed` or `cancelled`. Rejects with NotFoundError for an
  * unknown job, WaitTimeoutError after `timeoutMs`, or the abort reason when `signal` aborts.
  */
 export async function awaitJob(deps: { store: EventStore; feed: ChangeFeed }, jobId: string, options: AwaitOptions = {}): Promise<ReadModelRow> {

@@ -6,7 +6,7 @@
 import type { ChangeFeed } from '../streams/changeFeed.ts';
 import { baseName, type UploadFile } from '../uploads/uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
-import { JobFailedError } from '../errors.ts';
+import { JobCancelledError, JobFailedError } from '../errors.ts';
 import { submitJobs, type SubmitDeps, type SubmittedJob } from './submitJobs.ts';
 
 export interface ClassicAnswer {
@@ -24,7 +24,8 @@ export async function submitClassic(deps: SubmitDeps, files: readonly UploadFile
 
 /**
  * Waits for the submitted job and shapes the classic answer. Throws JobFailedError (422) when the
- * job failed, WaitTimeoutError (504) when it did not finish in time.
+ * job failed, JobCancelledError (409) when a client cancelled it, WaitTimeoutError (504) when it did
+ * not finish in time.
  */
 export async function classicAnswer(
   deps: Pick<SubmitDeps, 'store'> & { feed: ChangeFeed },
@@ -35,6 +36,10 @@ export async function classicAnswer(
   if (row.state === 'failed') {
     const error = row.context.error as { code?: string; reason?: string } | null;
     throw new JobFailedError(job.id, error?.code ?? 'unknown', error?.reason ?? 'no reason was recorded');
+  }
+  if (row.state === 'cancelled') {
+    const reason = typeof row.context.cancelReason === 'string' ? row.context.cancelReason : 'no reason was recorded';
+    throw new JobCancelledError(job.id, reason);
   }
   const label = typeof row.context.label === 'string' ? row.context.label : 'unknown';
   return { jobId: job.id, text: `${baseName(job.fileName)}:${label}` };

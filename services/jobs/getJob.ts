@@ -36,6 +36,10 @@ export interface JobView {
   label: string | null;
   faces: number | null;
   error: { code: string; reason: string } | null;
+  /** Why the job was cancelled or cancel was requested (states `cancelling`, `cancelled`). */
+  cancelReason: string | null;
+  /** How many times a client retried or redrove the job. */
+  retries: number;
   submittedAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
@@ -78,6 +82,8 @@ export function jobView(row: ReadModelRow): JobView {
     label: str(c.label),
     faces: num(c.faces),
     error: error ?? null,
+    cancelReason: str(c.cancelReason),
+    retries: num(c.retries) ?? 0,
     submittedAt,
     startedAt,
     finishedAt,

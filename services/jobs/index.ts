@@ -8,6 +8,8 @@ import type { Clock } from '../clock.ts';
 import type { UploadFile, UploadLimits } from '../uploads/uploads.ts';
 import { awaitJob, type AwaitOptions } from './awaitJob.ts';
 import { classicAnswer, submitClassic } from './classic.ts';
+import { listDeadLetters, parseRedriveRequest, redriveDeadLetters } from './deadLetters.ts';
+import { cancelJob, retryJob } from './jobActions.ts';
 import { getJob, getJobImage } from './getJob.ts';
 import { jobHistory, type HistoryPage } from './jobHistory.ts';
 import { countJobs, listJobs, type ListInput } from './listJobs.ts';
@@ -23,6 +25,8 @@ export { parseDetector, parseIdempotencyKey, type Detector, type JobSource, type
 export type { ClassicAnswer } from './classic.ts';
 export type { VerifyInput } from './submitVerify.ts';
 export type { RequeueOutcome } from './requeueOrphans.ts';
+export type { CancelOutcome } from './jobActions.ts';
+export { redriveRequestSchema, type DeadLetterPage, type RedriveOutcome, type RedriveRequest } from './deadLetters.ts';
 
 export interface JobServiceDeps {
   store: EventStore;
@@ -64,8 +68,16 @@ export function createJobService(deps: JobServiceDeps) {
     list: (input: ListInput = {}) => listJobs(deps.store, input),
     history: (jobId: string, page?: HistoryPage) => jobHistory(deps.store, jobId, page),
     counts: () => countJobs(deps.store),
-    /** Resolves with the job's row once done or failed. */
+    /** Resolves with the job's row once done, failed or cancelled. */
     await: (jobId: string, options?: AwaitOptions) => awaitJob(deps, jobId, options),
+    /** Cancels a queued or processing job; see jobActions. */
+    cancel: (jobId: string) => cancelJob(deps, jobId),
+    /** Queues a failed or cancelled job again as a new attempt series; see jobActions. */
+    retry: (jobId: string) => retryJob(deps, jobId),
+    /** The dead-lettered jobs, page by page; see deadLetters. */
+    deadLetters: (input: { limit?: string; cursor?: string } = {}) => listDeadLetters(deps.store, input),
+    /** Sends dead letters back to the request queue (body checked here: `{max?}` or `{jobIds?}`). */
+    redrive: (body: unknown) => redriveDeadLetters(deps, parseRedriveRequest(body)),
     /** Re-sends the message of queued jobs that have none; see requeueOrphans. */
     requeueOrphans: (options?: RequeueOptions) => requeueOrphans(deps, options),
   };

@@ -8,10 +8,10 @@ import { z } from 'zod';
 export const requestMessage = z.object({ jobId: z.string().min(1).max(200) });
 export type RequestMessage = z.infer<typeof requestMessage>;
 
-/** Response queue: a job reached done or failed (a wake-up for the web tier; the stream is the truth). */
+/** Response queue: a job reached done, failed or cancelled (a wake-up for the web tier; the stream is the truth). */
 export const responseMessage = z.object({
   jobId: z.string().min(1).max(200),
-  state: z.enum(['done', 'failed']),
+  state: z.enum(['done', 'failed', 'cancelled']),
 });
 export type ResponseMessage = z.infer<typeof responseMessage>;
 

@@ -66,6 +66,13 @@ export async function execute(deps: ExecuteDeps, command: Command): Promise<void
       if (failed) {
         await deps.responses.send(JSON.stringify({ jobId: command.jobId, state: 'failed' } satisfies ResponseMessage));
         deps.log(`job ${command.jobId} failed: dead-lettered`);
+      } else {
+        // A job cancelled while a worker held it, whose message then ran out of receives: nobody
+        // else will record the cancellation (the machine takes it only from `cancelling`).
+        const cancel: JobEventData<'JobCancelled'> = { reason: 'cancelled by a client; its message was dead-lettered before a worker stopped it' };
+        if (await recordIfAllowed(deps.store, streamName('job', command.jobId), { type: 'JobCancelled', at: at(), data: cancel })) {
+          await deps.responses.send(JSON.stringify({ jobId: command.jobId, state: 'cancelled' } satisfies ResponseMessage));
+        }
       }
       await deps.deadLetters.delete(command.receiptHandle);
       return;

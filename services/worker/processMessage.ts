@@ -3,6 +3,9 @@
  * with the current gallery, store the result, record the outcome, answer on the response queue and
  * delete the message. Outcomes are values (`done | failed | skipped | retryLater | released`);
  * only the holder of the current attempt can complete a job, so two workers never both complete it.
+ * A job a client cancelled while we held it (`cancelling`) is never completed: wherever we would
+ * record an outcome we record `JobCancelled` instead (the outcome is then `skipped`, reason
+ * `cancelled`); a cancelled queued job's message is dropped like any finished job's.
  */
 import type { Blobs, EventStore, Queue, QueueMessage } from '../../adapters/ports.ts';
 import type { Gallery, RecognitionResult, VerificationResult } from '../../model/index.ts';
@@ -118,8 +121,12 @@ export function decideStart(state: StreamState, instanceId: string, clock: Clock
       } satisfies JobEventData<'JobRequeued'>);
       return [requeued, start];
     }
+    case 'cancelling':
+      // Cancelled while its previous holder had it, and the message came back: the holder is gone
+      // (or late), so the cancellation is recorded here, by nobody in particular.
+      return [event('JobCancelled', now, { reason: state.context.cancelReason ?? 'cancelled by a client' } satisfies JobEventData<'JobCancelled'>)];
     default:
-      // new, done, failed: nothing to take.
+      // new, done, failed, cancelled: nothing to take.
       return null;
   }
 }
@@ -127,6 +134,31 @@ export function decideStart(state: StreamState, instanceId: string, clock: Clock
 /** True while `instanceId` holds `attempt` of the job. */
 function holds(state: StreamState, instanceId: string, attempt: number): boolean {
   return state.kind === 'job' && state.state === 'processing' && state.context.instanceId === instanceId && state.context.attempts === attempt;
+}
+
+/** True when a client cancelled the job while `instanceId` held `attempt`: only the cancellation may be recorded now. */
+function cancelledWhileHeld(state: StreamState, instanceId: string, attempt: number): boolean {
+  return state.kind === 'job' && state.state === 'cancelling' && state.context.instanceId === instanceId && state.context.attempts === attempt;
+}
+
+/**
+ * What to append instead of `outcome` for an attempt we hold: the outcome itself while processing,
+ * the cancellation once a client cancelled the job, nothing when another worker took it over.
+ */
+function settle(state: StreamState, instanceId: string, attempt: number, outcome: NewEvent, clock: Clock): NewEvent[] | null {
+  if (holds(state, instanceId, attempt)) return [outcome];
+  if (cancelledWhileHeld(state, instanceId, attempt) && state.kind === 'job') {
+    const data: JobEventData<'JobCancelled'> = { reason: state.context.cancelReason ?? 'cancelled by a client', instanceId, attempt };
+    return [event('JobCancelled', clock, data)];
+  }
+  return null;
+}
+
+/** The outcome of an attempt that ended in its cancellation. */
+async function cancelledOutcome(deps: JobDeps, message: QueueMessage, jobId: string): Promise<JobOutcome> {
+  await respond(deps, { jobId, state: 'cancelled' });
+  await deps.requests.delete(message.receiptHandle);
+  return { kind: 'skipped', jobId, reason: 'cancelled' };
 }
 
 async function respond(deps: JobDeps, message: ResponseMessage): Promise<void> {
@@ -161,6 +193,7 @@ export async function processMessage(deps: JobDeps, message: QueueMessage, hooks
     await deps.requests.delete(message.receiptHandle);
     return { kind: 'skipped', jobId, reason: state.state === 'new' ? 'unknown job' : `job already ${state.state}` };
   }
+  if (state.state === 'cancelled') return cancelledOutcome(deps, message, jobId);
   if (state.state === 'failed') {
     await respond(deps, { jobId, state: 'failed' });
     await deps.requests.delete(message.receiptHandle);
@@ -178,14 +211,22 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
   const stream = streamName('job', jobId);
   const begun = performance.now();
 
-  /** Appends a final event if we still hold the attempt; false when another worker took the job over. */
-  const finish = async (final: NewEvent): Promise<boolean> => {
-    const result = await propose(deps.store, stream, (s) => (holds(s, instanceId, attempt) ? [final] : null), { known: started });
-    return result.appended.length > 0;
+  /**
+   * Appends a final event if we still hold the attempt: 'written'; 'cancelled' when a client
+   * cancelled the job meanwhile (the cancellation was appended instead); 'lost' when another worker
+   * took the job over.
+   */
+  const finish = async (final: NewEvent): Promise<'written' | 'cancelled' | 'lost'> => {
+    const result = await propose(deps.store, stream, (s) => settle(s, instanceId, attempt, final, clock), { known: started });
+    const [appended] = result.appended;
+    if (!appended) return 'lost';
+    return appended.type === 'JobCancelled' ? 'cancelled' : 'written';
   };
   const fail = async (code: JobEventData<'JobFailed'>['code'], rawReason: string): Promise<JobOutcome> => {
     const reason = scrubPaths(rawReason, 'none');
-    const ok = await finish(event('JobFailed', clock, { code, reason: reason.slice(0, 2000), instanceId, attempt } satisfies JobEventData<'JobFailed'>));
+    const settled = await finish(event('JobFailed', clock, { code, reason: reason.slice(0, 2000), instanceId, attempt } satisfies JobEventData<'JobFailed'>));
+    if (settled === 'cancelled') return cancelledOutcome(deps, message, jobId);
+    const ok = settled === 'written';
     if (ok) await respond(deps, { jobId, state: 'failed' });
     await deps.requests.delete(message.receiptHandle);
     return ok ? { kind: 'failed', jobId, code, reason, started: true } : { kind: 'skipped', jobId, reason: 'another worker took the job over' };
@@ -251,10 +292,12 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
     label,
     durationMs,
   } satisfies JobEventData<'JobCompleted'>);
-  const ok = await finish(completed);
+  const settled = await finish(completed);
+  const ok = settled === 'written';
   if (ok) await respond(deps, { jobId, state: 'done' });
-  // Refused: another worker owns the job now; this attempt's result is referenced by nothing.
+  // Refused (cancelled, or another worker owns the job now): this attempt's result is referenced by nothing.
   else await deps.blobs.delete(resultKey).catch(() => undefined);
+  if (settled === 'cancelled') return cancelledOutcome(deps, message, jobId);
   await deps.requests.delete(message.receiptHandle);
   return ok ? { kind: 'done', jobId, attempt, label, durationMs } : { kind: 'skipped', jobId, reason: 'another worker took the job over' };
 }
@@ -311,7 +354,8 @@ async function retryLater(deps: JobDeps, message: QueueMessage, started: JobStat
   const next = last
     ? event('JobFailed', clock, { code: 'model-error', reason: text.slice(0, 2000), instanceId, attempt } satisfies JobEventData<'JobFailed'>)
     : event('JobRequeued', clock, { reason: infrastructure ? 'infrastructure' : 'retry', instanceId } satisfies JobEventData<'JobRequeued'>);
-  const result = await propose(deps.store, stream, (s) => (holds(s, instanceId, attempt) ? [next] : null), { known: started });
+  const result = await propose(deps.store, stream, (s) => settle(s, instanceId, attempt, next, clock), { known: started });
+  if (result.appended[0]?.type === 'JobCancelled') return cancelledOutcome(deps, message, jobId);
   if (last && result.appended.length) {
     await deps.responses.send(JSON.stringify({ jobId, state: 'failed' } satisfies ResponseMessage));
     // The job is failed for good: a redelivery would only be skipped, then dead-lettered.
@@ -329,12 +373,13 @@ async function release(deps: JobDeps, message: QueueMessage, started: JobState, 
   const { clock, instanceId } = deps;
   const jobId = started.context.jobId as string;
   const stream = streamName('job', jobId);
-  await propose(
+  const result = await propose(
     deps.store,
     stream,
-    (s) => (holds(s, instanceId, attempt) ? [event('JobRequeued', clock, { reason: 'released', instanceId } satisfies JobEventData<'JobRequeued'>)] : null),
+    (s) => settle(s, instanceId, attempt, event('JobRequeued', clock, { reason: 'released', instanceId } satisfies JobEventData<'JobRequeued'>), clock),
     { known: started },
   );
+  if (result.appended[0]?.type === 'JobCancelled') return cancelledOutcome(deps, message, jobId);
   await deps.requests.changeVisibility(message.receiptHandle, 0);
   return { kind: 'released', jobId };
 }

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type Router from '@koa/router';
 import { createAuth } from '../../web/auth.ts';
 import { classicRouter } from '../../web/routes/classic.ts';
+import { deadLettersRouter } from '../../web/routes/deadLetters.ts';
 import { galleryDocumentRouter, galleryRouter } from '../../web/routes/gallery.ts';
 import { instancesRouter } from '../../web/routes/instances.ts';
 import { jobsRouter } from '../../web/routes/jobs.ts';
@@ -183,7 +184,7 @@ describe('given a running facefleet with an API key', () => {
     const services = ff.running.services;
     const routers: Router[] = [
       classicRouter(services, config), jobsRouter(services, config), verifyRouter(services, config), galleryRouter(services, config), galleryDocumentRouter(services),
-      instancesRouter(services), systemRouter(services), streamRouter(services, config), openApiRouter(), createAuth({}).router,
+      instancesRouter(services), systemRouter(services), streamRouter(services, config), openApiRouter(), createAuth({}).router, deadLettersRouter(services),
     ];
     const served: string[] = [];
     for (const router of routers) {
@@ -247,6 +248,20 @@ describe('given a running facefleet with an API key', () => {
     await call('GET', `/v1/jobs/${jobId}/history?from=0`);
     await call('GET', `/v1/jobs/${jobId}/image`);
     await call('GET', '/v1/jobs/no-such-job/image');
+    // Job actions: cancel (at once or cooperatively), refused on a finished job; retry the cancelled one.
+    const toCancel = ((await call('POST', '/v1/jobs', { body: photo(4) })).body as { jobs: Array<{ id: string }> }).jobs[0]?.id ?? '';
+    const cancelled = await call('DELETE', `/v1/jobs/${toCancel}`);
+    assert.ok([200, 202].includes(cancelled.response.status));
+    await call('DELETE', `/v1/jobs/${jobId}`);
+    await call('DELETE', '/v1/jobs/no-such-job');
+    await eventually('the cancellation to land', async () => ((await call('GET', `/v1/jobs/${toCancel}`)).body as { state: string }).state === 'cancelled' || undefined);
+    await call('POST', `/v1/jobs/${toCancel}/retry`);
+    await call('POST', `/v1/jobs/${jobId}/retry`);
+    await call('POST', '/v1/jobs/no-such-job/retry');
+    await call('GET', '/v1/dead-letters');
+    await call('GET', '/v1/dead-letters?limit=abc');
+    await call('POST', '/v1/dead-letters/redrive', { body: '{}', headers: { 'content-type': 'application/json' } });
+    await call('POST', '/v1/dead-letters/redrive', { body: '{"max":0}', headers: { 'content-type': 'application/json' } });
     const verified = await call('POST', '/v1/verify?wait=60', { body: photo(2, 'a', { subjectId }) });
     assert.equal((verified.body as { label: string }).label, 'same');
     await call('POST', '/v1/verify', { body: photo(2, 'a') });

@@ -6,8 +6,13 @@
  */
 import { z } from 'zod';
 import { route, type HeaderSpec, type ResponseSpec, type RouteSpec } from './registry.ts';
+import { redriveRequestSchema } from '../../services/api.ts';
 import {
   addedExamplesSchema,
+  cancelOutcomeSchema,
+  deadLetterPageSchema,
+  redriveOutcomeSchema,
+  retriedJobSchema,
   countsSchema,
   createSubjectBodySchema,
   errorSchema,
@@ -109,6 +114,39 @@ export const routes = {
   jobHistory: route({
     method: 'get', path: '/v1/jobs/:id/history', operationId: 'getJobHistory', tag: 'jobs', auth: true, summary: 'The job’s events and the state after each (a replay)',
     params: idParam, query: historyQuery, responses: { 200: { description: 'One page of steps', schema: historySchema }, ...errors(true, 400, 404) },
+  }),
+  cancelJob: route({
+    method: 'delete', path: '/v1/jobs/:id', operationId: 'cancelJob', tag: 'jobs', auth: true,
+    summary: 'Cancel a job: a queued one at once (never processed), a processing one cooperatively (its worker records the cancellation instead of a result)',
+    params: idParam,
+    responses: {
+      200: { description: 'Cancelled', schema: cancelOutcomeSchema },
+      202: { description: 'Cancel requested: a worker holds it', schema: cancelOutcomeSchema },
+      ...errors(true, 404),
+      409: { description: 'The job is finished (done or failed): job-finished', schema: errorSchema, headers: { 'X-Job-Id': jobIdHeader } },
+    },
+  }),
+  retryJob: route({
+    method: 'post', path: '/v1/jobs/:id/retry', operationId: 'retryJob', tag: 'jobs', auth: true,
+    summary: 'Run a failed or cancelled job again as a new attempt series (its history kept)',
+    params: idParam,
+    responses: {
+      202: { description: 'Queued again', schema: retriedJobSchema, headers: { Location: location } },
+      ...errors(true, 404),
+      409: { description: 'Not failed or cancelled: not-retryable', schema: errorSchema, headers: { 'X-Job-Id': jobIdHeader } },
+    },
+  }),
+  listDeadLetters: route({
+    method: 'get', path: '/v1/dead-letters', operationId: 'listDeadLetters', tag: 'jobs', auth: true,
+    summary: 'Jobs failed because their message was dead-lettered, with the reasons',
+    query: z.object({ limit: z.string().optional().describe('Page size (1–500, default 50)'), cursor: z.string().optional() }),
+    responses: { 200: { description: 'A page', schema: deadLetterPageSchema }, ...errors(true, 400) },
+  }),
+  redriveDeadLetters: route({
+    method: 'post', path: '/v1/dead-letters/redrive', operationId: 'redriveDeadLetters', tag: 'jobs', auth: true,
+    summary: 'Send dead-lettered jobs back to the request queue (failed → queued, the reason recorded): up to `max`, or these `jobIds`; no body: up to 50',
+    body: { contentType: 'application/json', description: '`{max}` or `{jobIds}`', schema: redriveRequestSchema },
+    responses: { 200: { description: 'What was redriven and what was skipped', schema: redriveOutcomeSchema }, ...errors(true, 400, 415) },
   }),
   jobImage: route({
     method: 'get', path: '/v1/jobs/:id/image', operationId: 'getJobImage', tag: 'jobs', auth: true, summary: 'The uploaded photo',

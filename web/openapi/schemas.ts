@@ -18,7 +18,7 @@ const nullableIso = iso.nullable();
 export const errorSchema = z
   .object({
     error: z.object({
-      code: z.string().describe('A stable code: validation, invalid-image, not-found, illegal-transition, version-conflict, payload-too-large, image-too-large, unsupported-media-type, no-face, job-failed, timeout, unauthorized, too-many-requests, unavailable, bad-request, method-not-allowed, internal …'),
+      code: z.string().describe('A stable code: validation, invalid-image, not-found, illegal-transition, version-conflict, payload-too-large, image-too-large, unsupported-media-type, no-face, job-failed, job-cancelled, job-finished, not-retryable, storage-unavailable, timeout, unauthorized, too-many-requests, unavailable, bad-request, method-not-allowed, internal …'),
       message: z.string().describe('One sentence for a person; never a stack trace.'),
     }),
   })
@@ -28,7 +28,7 @@ export const jobViewSchema = matches<JobView>()(
   z
     .object({
       id: z.string(),
-      state: z.enum(['new', 'queued', 'processing', 'done', 'failed']).or(z.string()),
+      state: z.enum(['new', 'queued', 'processing', 'cancelling', 'done', 'failed', 'cancelled']).or(z.string()),
       seq: z.number().int(),
       fileName: z.string().nullable(),
       contentType: z.string().nullable(),
@@ -42,6 +42,8 @@ export const jobViewSchema = matches<JobView>()(
       label: z.string().nullable().describe('The classic label: a name, unknown, no-face (ambiguous when configured); a verification: same, different or no-face'),
       faces: z.number().int().nullable(),
       error: z.object({ code: z.string(), reason: z.string() }).nullable(),
+      cancelReason: z.string().nullable().describe('Why the job was cancelled (or its cancel requested)'),
+      retries: z.number().int().describe('How many times a client retried or redrove the job'),
       submittedAt: nullableIso,
       startedAt: nullableIso,
       finishedAt: nullableIso,
@@ -96,6 +98,20 @@ export const jobDetailSchema = jobViewSchema
   .meta({ id: 'JobDetail' });
 
 export const jobListSchema = z.object({ items: z.array(jobViewSchema), next: z.string().optional().describe('The cursor of the next page; absent on the last') });
+
+export const cancelOutcomeSchema = z.object({
+  outcome: z.enum(['cancelled', 'cancelling']).describe('cancelled: it was queued (or already cancelled); cancelling: a worker holds it and will record the cancellation'),
+  job: jobViewSchema,
+});
+export const retriedJobSchema = z.object({ job: jobViewSchema });
+export const deadLetterPageSchema = z.object({
+  items: z.array(jobViewSchema).describe('Dead-lettered jobs, newest first, each with its failure reason'),
+  next: z.string().optional().describe('The cursor of the next page; a page may be short and still have one'),
+});
+export const redriveOutcomeSchema = z.object({
+  redriven: z.array(z.string()).describe('Jobs queued again'),
+  skipped: z.array(z.object({ jobId: z.string(), reason: z.string() })).describe('Named jobs that were not dead letters'),
+});
 
 export const submittedJobsSchema = z.object({ jobs: z.array(z.object({ id: z.string(), state: z.string(), fileName: z.string() })) });
 

@@ -1,6 +1,8 @@
 /**
  * `/v1/jobs`: submit one or many images (202), list jobs by state, one job (with its result when
- * done), its history (events and the state after each) and its uploaded image.
+ * done), its history (events and the state after each) and its uploaded image; and the job actions:
+ * `DELETE /v1/jobs/:id` cancels (200 cancelled, 202 cancelling: the worker holding it stops; 409 when
+ * finished), `POST /v1/jobs/:id/retry` queues a failed or cancelled job again (202; 409 otherwise).
  */
 import Router from '@koa/router';
 import { parseDetector, parseIdempotencyKey, type ApiServices } from '../../services/api.ts';
@@ -34,6 +36,19 @@ export function jobsRouter(services: ApiServices, config: WebConfig): Router {
 
   router.get('/:id/history', async (ctx) => {
     ctx.body = await services.jobs.history(ctx.params.id ?? '', parseQuery(routes.jobHistory, ctx));
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const { outcome, job } = await services.jobs.cancel(ctx.params.id ?? '');
+    ctx.status = outcome === 'cancelled' ? 200 : 202;
+    ctx.body = { outcome, job };
+  });
+
+  router.post('/:id/retry', async (ctx) => {
+    const job = await services.jobs.retry(ctx.params.id ?? '');
+    ctx.status = 202;
+    ctx.set('Location', `/v1/jobs/${job.id}`);
+    ctx.body = { job };
   });
 
   router.get('/:id/image', async (ctx) => {

@@ -55,6 +55,14 @@ const jobCatalogue: Catalogue = [
   entry('JobFailed', { code: 'dead-letter', reason: 'received 5 times' }),
   entry('JobFailed', { code: 'max-attempts', reason: 'attempts exhausted' }),
   entry('JobFailed', { code: 'invalid-image', reason: 'no worker named' }),
+  entry('JobCancelRequested', { reason: 'user' }),
+  entry('JobCancelled', { reason: 'user' }),
+  entry('JobCancelled', { reason: 'user', instanceId: 'i1', attempt: 1 }),
+  entry('JobCancelled', { reason: 'user', instanceId: 'i2', attempt: 2 }),
+  entry('JobRetried', { maxAttempts: 1 }),
+  entry('JobRedriven', { maxAttempts: 2, previousCode: 'dead-letter', previousReason: 'received 5 times' }),
+  entry('JobCancelled', { reason: 'x'.repeat(501) }, false),
+  entry('JobRetried', { maxAttempts: 0 }, false),
   entry('JobStarted', { instanceId: 'i1', attempt: 0 }, false),
   entry('JobSubmitted', { imageKey: 'images/j1' }, false),
   entry('JobCompleted', { instanceId: 'i1', attempt: 1, resultKey: 'r', faces: -1, label: 'x', durationMs: 1 }, false),
@@ -110,7 +118,15 @@ interface MachineUnderTest {
 }
 
 const machines: MachineUnderTest[] = [
-  { name: 'job', machine: jobMachine, schemas: jobEventSchemas, catalogue: jobCatalogue, states: jobStates, traversable: () => true },
+  {
+    name: 'job',
+    machine: jobMachine,
+    schemas: jobEventSchemas,
+    catalogue: jobCatalogue,
+    states: jobStates,
+    // A retry or redrive raises the attempt limit: one of them is enough to reach every behaviour.
+    traversable: (snapshot, event) => (event.type === 'JobRetried' || event.type === 'JobRedriven' ? (snapshot.context as { retries: number }).retries < 1 : true),
+  },
   {
     name: 'instance',
     machine: instanceMachine,

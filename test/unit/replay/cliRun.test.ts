@@ -15,7 +15,7 @@ import { makeTempDir } from '../../support/tempDir.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const histories = join(root, 'test/fixtures/histories');
 const golden = join(root, 'test/fixtures/golden');
-const fixtures = ['job-requeued-after-lost-worker', 'instance-idle-self-termination', 'job-dead-lettered'];
+const fixtures = ['job-requeued-after-lost-worker', 'instance-idle-self-termination', 'job-dead-lettered', 'job-cancelled-redriven-retried'];
 
 /** Runs `node bin/facefleet.js replay …` and resolves to its exit code and output. */
 async function facefleetReplay(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -15,17 +15,25 @@ import { s } from './dom.js';
 export const LAYOUTS = {
   job: {
     width: 540,
-    height: 150,
-    nodes: { new: [60, 50], queued: [190, 50], processing: [330, 50], done: [470, 50], failed: [400, 125] },
+    height: 185,
+    nodes: {
+      new: [60, 50], queued: [190, 50], processing: [330, 50], done: [470, 50],
+      cancelled: [190, 125], cancelling: [330, 125], failed: [470, 125],
+    },
     edges: [
       ['new', 'queued'],
       ['queued', 'processing', 10],
       ['processing', 'queued', 10],
       ['processing', 'done'],
       ['processing', 'failed'],
-      ['queued', 'failed'],
+      ['queued', 'failed', -30],
+      ['failed', 'queued', -45],
+      ['queued', 'cancelled', 10],
+      ['cancelled', 'queued', 10],
+      ['processing', 'cancelling'],
+      ['cancelling', 'cancelled'],
     ],
-    note: 'processing → queued is a retry after a lost lease or worker (attempt + 1).',
+    note: 'processing → queued is a retry after a lost lease or worker (attempt + 1); failed or cancelled → queued is a client’s retry or redrive.',
   },
   instance: {
     width: 680,

@@ -11,7 +11,7 @@ import { renderTimeline } from './timeline.js';
 
 const SAMPLE_MS = 1000;
 const PAGE = 200;
-const JOB_STATES = ['queued', 'processing', 'done', 'failed'];
+const JOB_STATES = ['queued', 'processing', 'cancelling', 'done', 'failed', 'cancelled'];
 const INSTANCE_STATES = ['requested', 'booting', 'polling', 'working', 'idle', 'terminating', 'terminated', 'lost'];
 
 /** @type {Map<string, any>} */
@@ -222,6 +222,8 @@ function summary(kind, d, story) {
     if (d.label) parts.push(`label ${d.label}`);
     if (d.faces !== null && d.faces !== undefined) parts.push(`${d.faces} face${d.faces === 1 ? '' : 's'}`);
     if (d.error) parts.push(`error ${d.error.code}: ${d.error.reason}`);
+    if (d.cancelReason) parts.push(`${d.state === 'cancelling' ? 'cancel requested' : 'cancelled'}: ${d.cancelReason}`);
+    if (d.retries) parts.push(`retried ${d.retries}×`);
     return parts.join(' · ');
   }
   const parts = [d.backend ?? 'instance', events, `${d.jobsDone ?? 0} jobs done`];

@@ -46,6 +46,9 @@ function handledBy(kind, step, open) {
   if (typeof d.reason === 'string') parts.push(h('span', { class: 'muted' }, ` ${d.reason}`));
   if (typeof d.outcome === 'string') parts.push(h('span', { class: 'muted' }, ` ${d.outcome}`));
   if (kind === 'job' && step.type === 'JobSubmitted') parts.push(h('span', { class: 'muted' }, 'web'));
+  // A client's actions: retry, and redrive with the failure it leaves behind.
+  if (kind === 'job' && step.type === 'JobRetried') parts.push(h('span', { class: 'muted' }, 'a client'));
+  if (kind === 'job' && typeof d.previousReason === 'string') parts.push(h('span', { class: 'muted' }, `redriven; was ${d.previousCode}: ${d.previousReason}`));
   return parts.length ? parts : [h('span', { class: 'muted' }, '—')];
 }
 

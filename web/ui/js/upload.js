@@ -10,14 +10,14 @@ import { faceLayer, faceList } from './faces.js';
 
 /** Uploads in flight at once; the rest wait their turn. */
 const PARALLEL_UPLOADS = 4;
-const FINAL = new Set(['done', 'failed', 'refused']);
+const FINAL = new Set(['done', 'failed', 'cancelled', 'refused']);
 
 /**
  * @typedef {object} Card
  * @property {string} key local id of the card
  * @property {File} file
  * @property {string | null} jobId
- * @property {string} state uploading | queued | processing | done | failed | refused
+ * @property {string} state uploading | queued | processing | cancelling | done | failed | cancelled | refused
  * @property {number} seq last applied stream seq
  * @property {HTMLLIElement} el
  * @property {string} previewUrl
@@ -61,7 +61,7 @@ function updateSummary() {
   /** @type {Record<string, number>} */
   const by = {};
   for (const card of cards) by[card.state] = (by[card.state] ?? 0) + 1;
-  const parts = ['uploading', 'queued', 'processing', 'done', 'failed', 'refused'].filter((s) => by[s]).map((s) => `${by[s]} ${s}`);
+  const parts = ['uploading', 'queued', 'processing', 'cancelling', 'done', 'failed', 'cancelled', 'refused'].filter((s) => by[s]).map((s) => `${by[s]} ${s}`);
   summary.textContent = `${cards.length} photo${cards.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
   clearButton.hidden = !cards.some((c) => FINAL.has(c.state));
 }
@@ -156,6 +156,12 @@ function applyRow(card, row) {
       break;
     case 'failed':
       showError(card, row.error?.reason ?? 'The job failed.');
+      break;
+    case 'cancelling':
+      body.replaceChildren(h('p', { class: 'muted' }, 'Cancelled: the worker stops before recording a result…'));
+      break;
+    case 'cancelled':
+      body.replaceChildren(h('p', { class: 'muted' }, `Cancelled${row.cancelReason ? ` (${row.cancelReason})` : ''}.`));
       break;
     default:
       break;
