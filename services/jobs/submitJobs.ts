@@ -39,6 +39,8 @@ export interface SubmitDeps {
   onWarning?: (message: string, error: unknown) => void;
   /** Told when a job's message is finally sent (true) or given up to requeueOrphans (false); tests. */
   onMessageSettled?: (jobId: string, sent: Promise<boolean>) => void;
+  /** The pauses before each new try of a failed send (default 0.5 s, 2 s, 8 s). */
+  resendDelaysMs?: readonly number[];
 }
 
 export interface SubmitOptions {
@@ -148,7 +150,7 @@ export async function submitChecked(deps: SubmitDeps, image: CheckedImage, optio
   const sent = await sendWithRetry(deps.requests, JSON.stringify(message), (attempt, error, last) => {
     const next = last ? 'requeueOrphans will re-send it' : 'it is tried again shortly';
     deps.onWarning?.(`job ${jobId} was stored but its queue message could not be sent (try ${attempt}); ${next}`, error);
-  });
+  }, deps.resendDelaysMs);
   deps.onMessageSettled?.(jobId, sent.settled);
   return { id: jobId, state: 'queued', fileName: image.fileName };
 }

@@ -58,13 +58,20 @@ describe('given real embedded adapters', () => {
     assert.deepEqual(readdirSync(dir.file('blobs', 'images'), { withFileTypes: true }).filter((e) => e.isFile()), []);
   });
 
-  it('when sending the message fails then the job is still accepted, queued, and a warning says why', async () => {
+  it('when sending the message keeps failing then the job is still accepted and queued, the send is tried again, and the last warning hands it to requeueOrphans', async () => {
     const warnings: string[] = [];
     const deadQueue: Queue = { ...requests, send: async () => Promise.reject(new Error('queue down')) };
-    const [job] = await submitJobs({ ...deps, requests: deadQueue, onWarning: (m) => warnings.push(m) }, [{ fileName: 'lost.png', size: 0, bytes: await sampleImage('png') }], { source: 'v1' });
+    let settled: Promise<boolean> | undefined;
+    const [job] = await submitJobs(
+      { ...deps, requests: deadQueue, onWarning: (m) => warnings.push(m), resendDelaysMs: [1, 1], onMessageSettled: (_id, sent) => (settled = sent) },
+      [{ fileName: 'lost.png', size: 0, bytes: await sampleImage('png') }],
+      { source: 'v1' },
+    );
     assert.equal((await store.get('job', job!.id))?.state, 'queued');
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /requeueOrphans/);
+    assert.equal(await settled, false);
+    assert.equal(warnings.length, 3, 'the first send and two retries');
+    assert.match(warnings[0]!, /tried again shortly/);
+    assert.match(warnings[2]!, /requeueOrphans/);
     assert.deepEqual(await requests.depth(), { visible: 0, inFlight: 0 });
   });
 
