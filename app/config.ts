@@ -36,6 +36,14 @@ const awsSchema = z
 const baseSchema = z
   .object({
     backend: z.enum(['embedded', 'aws'], { error: 'must be "embedded" or "aws"' }).default('embedded'),
+    /**
+     * What `facefleet start` runs: `all` (web tier and supervisor), `web` (only the web tier: never
+     * touches the fleet) or `supervisor` (the supervisor; it still answers HTTP for health and metrics).
+     * Supervisors share a lease: one decides, the others stand by.
+     */
+    role: z.enum(['all', 'web', 'supervisor'], { error: 'must be "all", "web" or "supervisor"' }).default('all'),
+    /** The supervisor lease's length, seconds: a standby takes over this long after the holder stopped renewing. */
+    supervisorLeaseSeconds: num(0.3, 600).default(15),
     host: z.string().min(1, { error: 'must not be empty' }).default('127.0.0.1'),
     port: int(0, 65535).default(3000),
     dataDir: z.string().min(1, { error: 'must not be empty' }).default('./data'),
@@ -124,7 +132,7 @@ export class ConfigError extends Error {
 
 const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
 const numericKeys = new Set<string>(
-  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws'].includes(k)),
+  topKeys.filter((k) => !['backend', 'role', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws'].includes(k)),
 );
 
 /** camelCase → FACEFLEET_CAMEL_CASE. */

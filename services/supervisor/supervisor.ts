@@ -23,6 +23,8 @@ export interface SupervisorDeps {
   /** The job service's repair of jobs queued without a message (called at start and now and then). */
   requeueOrphans?: () => Promise<unknown>;
   log?: (line: string) => void;
+  /** Checked before every tick: false skips it (this process no longer holds the supervisor lease). */
+  mayAct?: () => boolean;
   /** Called after every tick (tests and the scaling timeline). */
   onTick?: (observation: Observation, commands: Command[]) => void;
   /** Called after each command that executed without an error (metrics). */
@@ -104,6 +106,7 @@ export class Supervisor {
 
   /** Runs one tick now: observe, decide, execute. Never throws. */
   async tick(): Promise<Command[]> {
+    if (this.deps.mayAct && !this.deps.mayAct()) return [];
     this.ticks += 1;
     try {
       if (this.deps.requeueOrphans && this.ticks % orphanCheckEveryTicks === 1) {
