@@ -149,7 +149,10 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
   /** Appends a final event if we still hold the attempt; false when another worker took the job over. */
   const finish = async (final: NewEvent): Promise<boolean> => {
     const result = await propose(deps.store, stream, (s) => (holds(s, instanceId, attempt) ? [final] : null), { known: started });
-    return result.appended.length > 0;
+    if (result.appended.length > 0) return true;
+    // Our own append whose answer was lost reads back as "taken over": this attempt's result key is ours alone.
+    const data = final.data as { resultKey?: unknown };
+    return final.type === 'JobCompleted' && result.state.state === 'done' && result.state.context.resultKey === data.resultKey;
   };
   const fail = async (code: JobEventData<'JobFailed'>['code'], reason: string): Promise<JobOutcome> => {
     const ok = await finish(event('JobFailed', clock, { code, reason: reason.slice(0, 2000), instanceId, attempt } satisfies JobEventData<'JobFailed'>));
