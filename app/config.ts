@@ -74,6 +74,12 @@ const baseSchema = z
     threshold: num(0, 2, true).default(0.6),
     modelThreads: int(1, 64).default(1),
     classicTimeoutSeconds: num(0, 3600, true).default(120),
+    /**
+     * How long an idle keep-alive connection stays open, seconds. Above the idle timeout of the load
+     * balancer in front (ALB: 60 s by default), so the balancer, never we, closes a pooled connection:
+     * otherwise it may send a request on a socket we are closing and answer 502.
+     */
+    keepAliveSeconds: num(1, 4000).default(75),
     /** When set, the API asks for it (secret: masked when printed). */
     apiKey: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
     /** Browser origins allowed to call the API (CORS); absent: none. A comma-separated list in the environment. */

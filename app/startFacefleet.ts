@@ -136,7 +136,9 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
       : undefined;
 
   // Slow clients are timed out (headers 10 s, whole request 2 min); broken HTTP gets a JSON 4xx.
-  const server = hardenServer(createServer(serverOptions(), app.callback()));
+  // Keep-alive outlives the load balancer's idle timeout (keepAliveSeconds): no 502 races.
+  const timeouts = { keepAliveTimeoutMs: config.keepAliveSeconds * 1000 };
+  const server = hardenServer(createServer(serverOptions(timeouts), app.callback()), timeouts);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -5,6 +5,7 @@
  * shutting down into termination when the worker exits; describe by the fleet tag; terminate;
  * `selfId()` from IMDSv2.
  */
+import { createHash } from 'node:crypto';
 import {
   DescribeInstancesCommand,
   EC2Client,
@@ -103,6 +104,14 @@ export function parseUserDataEnv(userData: string): Record<string, string> {
   return env;
 }
 
+/**
+ * The launch's idempotency token: EC2 takes at most 64 ASCII characters, so the fleet and instance
+ * id are hashed (a cut would give two long ids sharing a prefix one token, and one instance).
+ */
+export function clientToken(fleet: string, instanceId: string): string {
+  return createHash('sha256').update(`${fleet}:${instanceId}`).digest('hex');
+}
+
 function statusOf(state: string | undefined): DescribedInstance['status'] {
   switch (state) {
     case 'pending':
@@ -158,7 +167,7 @@ export function createEc2Compute(options: Ec2ComputeOptions): Compute {
       MinCount: 1,
       MaxCount: 1,
       // Idempotency: retrying this launch returns the same instance instead of starting another.
-      ClientToken: `${fleet}:${instanceId}`.slice(0, 64),
+      ClientToken: clientToken(fleet, instanceId),
       ImageId: settings.imageId,
       InstanceType: settings.instanceType as RunInstancesCommandInput['InstanceType'],
       LaunchTemplate: settings.launchTemplate
