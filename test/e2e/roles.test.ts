@@ -21,7 +21,7 @@ function keepAliveHeader(url: string): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}/healthz`, { headers: { connection: 'keep-alive' } }, (res) => {
       res.resume();
-      res.on('end', () => resolve(res.headers['keep-alive']));
+      res.on('end', () => resolve(String(res.headers['keep-alive'])));
     });
     req.on('error', reject);
     req.end();
