@@ -142,6 +142,14 @@ export interface Blobs {
   head(key: string): Promise<BlobInfo | undefined>;
   /** Deletes the object; absent is fine. */
   delete(key: string): Promise<void>;
+  /** The object's bytes and its version tag (S3: the ETag), or undefined when absent. */
+  getVersioned(key: string): Promise<{ bytes: Buffer; version: string } | undefined>;
+  /**
+   * Stores `body` only if the object is still at version `expected` (undefined: only if absent):
+   * S3 conditional writes (If-Match / If-None-Match), a lock file on the file system. Resolves true
+   * when written, false when another writer changed it first (nothing written: read again, retry).
+   */
+  putIfVersion(key: string, body: Buffer, expected: string | undefined, options?: { contentType?: string }): Promise<boolean>;
 }
 
 // ───────────────────────────── Compute ─────────────────────────────
