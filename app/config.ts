@@ -273,9 +273,18 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     config.cap = Math.min(19, cpus);
     notes.push(`cap ${config.cap} = min(19, ${cpus} available CPUs) in embedded mode; set cap to change it`);
   }
+  if (config.backend === 'aws' && sources.bootTimeoutSeconds === undefined) {
+    // EC2: pending → running, cloud-init, the worker bundle and the model from a cold EBS volume often
+    // take more than a minute; a 60 s limit would terminate and relaunch healthy boots, maybe forever.
+    config.bootTimeoutSeconds = awsBootTimeoutSeconds;
+    notes.push(`bootTimeoutSeconds ${awsBootTimeoutSeconds} on aws (an EC2 boot can take minutes); set bootTimeoutSeconds to change it`);
+  }
   config.dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
   return { config, sources, notes };
 }
+
+/** The boot timeout on AWS unless configured: EC2 boots take minutes, not seconds. */
+export const awsBootTimeoutSeconds = 600;
 
 const secretKeys = new Set(['apiKey']);
 

@@ -35,7 +35,7 @@ export interface Ec2LaunchSettings {
   keyName?: string;
   /** Where facefleet is installed on the AMI (default /opt/facefleet). */
   appDir?: string;
-  /** The worker's command line, run in appDir (default `node bin/facefleet.js worker`). */
+  /** The worker's command line, run in appDir (default: the prebuilt bundle when present, else `node bin/facefleet.js worker`). */
   workerCommand?: string;
   /** The OS user that runs the worker (default facefleet; empty runs as root). */
   runAs?: string;
@@ -67,9 +67,16 @@ function shellQuote(value: string): string {
  * the environment to /etc/facefleet/worker.env, runs the worker, and powers off when it exits —
  * with InstanceInitiatedShutdownBehavior=terminate that terminates the instance.
  */
+/**
+ * The worker from the prebuilt bundle (plain node: no TypeScript transpiling at boot, which costs
+ * seconds on a cold EBS volume) when the image has it (`npm run worker:bundle`), else through tsx.
+ */
+export const defaultWorkerCommand =
+  "sh -c 'if [ -f dist/facefleet-worker.mjs ]; then exec node dist/facefleet-worker.mjs; else exec node bin/facefleet.js worker; fi'";
+
 export function renderUserData(env: Record<string, string>, settings: Ec2LaunchSettings = {}): string {
   const appDir = settings.appDir ?? '/opt/facefleet';
-  const command = settings.workerCommand ?? 'node bin/facefleet.js worker';
+  const command = settings.workerCommand ?? defaultWorkerCommand;
   const runAs = settings.runAs ?? 'facefleet';
   const lines = Object.entries(env)
     .filter(([key]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
