@@ -40,7 +40,6 @@ export async function awaitJob(deps: { store: EventStore; feed: ChangeFeed }, jo
       if (settled) return;
       settled = true;
       unsubscribe();
-      unsubscribeWake();
       clearTimeout(timer);
       clearInterval(recheck);
       signal?.removeEventListener('abort', onAbort);
@@ -70,8 +69,11 @@ export async function awaitJob(deps: { store: EventStore; feed: ChangeFeed }, jo
     };
     const onAbort = () => finish(() => reject(signal?.reason));
     // Subscribe before reading, so a change between the read and the subscription is not lost.
-    const unsubscribe = deps.feed.subscribeJob(jobId, (row) => (terminal(row.state) ? onRow(row) : reread()));
-    const unsubscribeWake = deps.feed.subscribeWake(jobId, () => reread());
+    const unsubscribe = deps.feed.subscribeJob(
+      jobId,
+      (row) => (terminal(row.state) ? onRow(row) : reread()),
+      () => reread(),
+    );
     const timer = setTimeout(() => finish(() => reject(new WaitTimeoutError(jobId, timeoutMs))), timeoutMs);
     const recheck = setInterval(() => reread(), recheckMs);
     signal?.addEventListener('abort', onAbort, { once: true });

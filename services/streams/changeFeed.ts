@@ -24,10 +24,11 @@ export interface ChangeFeed {
   ready(): Promise<void>;
   /** Every changed row, oldest first. Returns the unsubscribe function. */
   subscribe(listener: RowListener): () => void;
-  /** The changed rows of one job. Returns the unsubscribe function. */
-  subscribeJob(jobId: string, listener: RowListener): () => void;
-  /** Told when a response-queue message names the job (the job finished somewhere). Returns the unsubscribe function. */
-  subscribeWake(jobId: string, listener: () => void): () => void;
+  /**
+   * The changed rows of one job, and (`onWake`) each response-queue message naming it (the job
+   * finished somewhere: re-read it). Returns the unsubscribe function.
+   */
+  subscribeJob(jobId: string, listener: RowListener, onWake?: () => void): () => void;
   /** Reads the store now instead of at the next tick. */
   poke(): void;
   /** How many listeners are attached (tests check that none is left behind). */
@@ -208,31 +209,30 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       void start();
       return () => all.delete(listener);
     },
-    subscribeJob(jobId, listener) {
+    subscribeJob(jobId, listener, onWake) {
       let set = byJob.get(jobId);
       if (!set) byJob.set(jobId, (set = new Set()));
       set.add(listener);
+      let wakeSet: Set<() => void> | undefined;
+      if (onWake) {
+        wakeSet = wakers.get(jobId);
+        if (!wakeSet) wakers.set(jobId, (wakeSet = new Set()));
+        wakeSet.add(onWake);
+      }
       void start();
       return () => {
         set.delete(listener);
         if (set.size === 0 && byJob.get(jobId) === set) byJob.delete(jobId);
-      };
-    },
-    subscribeWake(jobId, listener) {
-      let set = wakers.get(jobId);
-      if (!set) wakers.set(jobId, (set = new Set()));
-      set.add(listener);
-      void start();
-      return () => {
-        set.delete(listener);
-        if (set.size === 0 && wakers.get(jobId) === set) wakers.delete(jobId);
+        if (wakeSet && onWake) {
+          wakeSet.delete(onWake);
+          if (wakeSet.size === 0 && wakers.get(jobId) === wakeSet) wakers.delete(jobId);
+        }
       };
     },
     poke,
     listenerCount() {
       let n = all.size;
       for (const set of byJob.values()) n += set.size;
-      for (const set of wakers.values()) n += set.size;
       return n;
     },
     async close() {
