@@ -142,6 +142,14 @@ export interface Blobs {
   head(key: string): Promise<BlobInfo | undefined>;
   /** Deletes the object; absent is fine. */
   delete(key: string): Promise<void>;
+  /** The object's bytes and its version tag (S3: the ETag), or undefined when absent. */
+  getVersioned(key: string): Promise<{ bytes: Buffer; version: string } | undefined>;
+  /**
+   * Stores `body` only if the object is still at version `expected` (undefined: only if absent):
+   * S3 conditional writes (If-Match / If-None-Match), a lock file on the file system. Resolves true
+   * when written, false when another writer changed it first (nothing written: read again, retry).
+   */
+  putIfVersion(key: string, body: Buffer, expected: string | undefined, options?: { contentType?: string }): Promise<boolean>;
 }
 
 // ───────────────────────────── Compute ─────────────────────────────
@@ -184,4 +192,32 @@ export interface Compute {
   describe(): Promise<DescribedInstance[]>;
   /** The provider id of the instance this code runs on, or undefined outside a worker. */
   selfId(): Promise<string | undefined>;
+}
+
+// ───────────────────────────── Lease ─────────────────────────────
+
+export interface LeaseState {
+  /** Who holds it. */
+  holder: string;
+  /** When it lapses unless renewed (ms since the epoch, the holder's clock). */
+  expiresAtMs: number;
+}
+
+/**
+ * One named lease shared by every process of a deployment: the supervisor's, so exactly one
+ * decides at a time. DynamoDB: a conditional put with an expiry; embedded: a row in a SQLite file of
+ * the data dir, written in one `BEGIN IMMEDIATE` transaction.
+ */
+export interface Lease {
+  /**
+   * Takes the lease for `holder` until now + `ttlMs` when it is free, lapsed or already `holder`'s
+   * (a renewal). Resolves true when `holder` holds it after the call, false when someone else does.
+   */
+  acquire(holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it (a standby takes over at once); otherwise nothing. */
+  release(holder: string): Promise<void>;
+  /** The current holder, or undefined when free or lapsed. */
+  current(): Promise<LeaseState | undefined>;
+  /** Releases connections (not the lease). */
+  close(): Promise<void>;
 }

@@ -36,6 +36,14 @@ const awsSchema = z
 const baseSchema = z
   .object({
     backend: z.enum(['embedded', 'aws'], { error: 'must be "embedded" or "aws"' }).default('embedded'),
+    /**
+     * What `facefleet start` runs: `all` (web tier and supervisor), `web` (only the web tier: never
+     * touches the fleet) or `supervisor` (the supervisor; it still answers HTTP for health and metrics).
+     * Supervisors share a lease: one decides, the others stand by.
+     */
+    role: z.enum(['all', 'web', 'supervisor'], { error: 'must be "all", "web" or "supervisor"' }).default('all'),
+    /** The supervisor lease's length, seconds: a standby takes over this long after the holder stopped renewing. */
+    supervisorLeaseSeconds: num(0.3, 600).default(15),
     host: z.string().min(1, { error: 'must not be empty' }).default('127.0.0.1'),
     port: int(0, 65535).default(3000),
     dataDir: z.string().min(1, { error: 'must not be empty' }).default('./data'),
@@ -82,6 +90,12 @@ const baseSchema = z
     maxStreamBufferedBytes: int(4096, 1024 * 1024 * 1024).default(1024 * 1024),
     /** Uploads (classic and v1) one client address may submit per minute, per web process; 0: no limit. */
     submissionsPerClientPerMinute: int(0, 10_000_000).default(3000),
+    /**
+     * How long an idle keep-alive connection stays open, seconds. Above the idle timeout of the load
+     * balancer in front (ALB: 60 s by default), so the balancer, never we, closes a pooled connection:
+     * otherwise it may send a request on a socket we are closing and answer 502.
+     */
+    keepAliveSeconds: num(1, 4000).default(75),
     /** When set, the API asks for it (secret: masked when printed). */
     apiKey: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
     /** Browser origins allowed to call the API (CORS); absent: none. A comma-separated list in the environment. */
@@ -140,7 +154,7 @@ export class ConfigError extends Error {
 
 const topKeys = Object.keys(baseSchema.shape) as ConfigKey[];
 const numericKeys = new Set<string>(
-  topKeys.filter((k) => !['backend', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws', 'ambiguousLabel'].includes(k)),
+  topKeys.filter((k) => !['backend', 'role', 'host', 'dataDir', 'detector', 'apiKey', 'corsOrigins', 'allowedHosts', 'logLevel', 'aws', 'ambiguousLabel'].includes(k)),
 );
 
 /** camelCase → FACEFLEET_CAMEL_CASE. */
@@ -275,9 +289,18 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     config.cap = Math.min(19, cpus);
     notes.push(`cap ${config.cap} = min(19, ${cpus} available CPUs) in embedded mode; set cap to change it`);
   }
+  if (config.backend === 'aws' && sources.bootTimeoutSeconds === undefined) {
+    // EC2: pending → running, cloud-init, the worker bundle and the model from a cold EBS volume often
+    // take more than a minute; a 60 s limit would terminate and relaunch healthy boots, maybe forever.
+    config.bootTimeoutSeconds = awsBootTimeoutSeconds;
+    notes.push(`bootTimeoutSeconds ${awsBootTimeoutSeconds} on aws (an EC2 boot can take minutes); set bootTimeoutSeconds to change it`);
+  }
   config.dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
   return { config, sources, notes };
 }
+
+/** The boot timeout on AWS unless configured: EC2 boots take minutes, not seconds. */
+export const awsBootTimeoutSeconds = 600;
 
 const secretKeys = new Set(['apiKey']);
 

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Blobs, Compute, EventStore, Queue, QueueSettings } from '../adapters/ports.ts';
+import type { Blobs, Compute, EventStore, Lease, Queue, QueueSettings } from '../adapters/ports.ts';
 import { systemClock, type Clock } from '../services/clock.ts';
 import type { Config } from './config.ts';
 
@@ -26,6 +26,8 @@ export interface Runtime {
   deadLetters: Queue;
   compute: Compute;
   clock: Clock;
+  /** The supervisor lease (main processes only). */
+  lease?: Lease;
   /** Closes connections (idempotent). */
   close(): Promise<void>;
 }
@@ -72,6 +74,8 @@ export function embeddedPaths(dataDir: string) {
     blobs: join(dataDir, 'blobs'),
     registry: join(dataDir, 'instances.json'),
     logs: join(dataDir, 'logs'),
+    /** The supervisor lease: every `start` on this data dir shares it. */
+    lease: join(dataDir, 'supervisor-lease.db'),
   };
 }
 
@@ -93,12 +97,14 @@ async function createEmbeddedRuntime(config: Config, options: RuntimeOptions): P
   const paths = embeddedPaths(config.dataDir);
   mkdirSync(config.dataDir, { recursive: true });
   mkdirSync(paths.logs, { recursive: true });
-  const [{ openSqliteEventStore }, { openSqliteQueues }, { createFsBlobs }, { createProcessCompute }] = await Promise.all([
+  const [{ openSqliteEventStore }, { openSqliteQueues }, { createFsBlobs }, { createProcessCompute }, { openSqliteLease }] = await Promise.all([
     import('../adapters/embedded/sqliteEventStore.ts'),
     import('../adapters/embedded/sqliteQueue.ts'),
     import('../adapters/embedded/fsBlobs.ts'),
     import('../adapters/embedded/processCompute.ts'),
+    import('../adapters/embedded/sqliteLease.ts'),
   ]);
+  const lease = options.role === 'main' ? openSqliteLease({ file: paths.lease }) : undefined;
   const store = openSqliteEventStore({ file: paths.database, durability: config.durability });
   const queues = openSqliteQueues({ file: paths.database, durability: config.durability });
   const settings = queueSettings(config);
@@ -120,9 +126,11 @@ async function createEmbeddedRuntime(config: Config, options: RuntimeOptions): P
     deadLetters: queues.queue(settings.deadLetters),
     compute,
     clock: options.clock ?? systemClock,
+    ...(lease ? { lease } : {}),
     async close() {
       if (closed) return;
       closed = true;
+      await lease?.close();
       queues.close();
       await store.close();
     },

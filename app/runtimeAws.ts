@@ -10,6 +10,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDynamoEventStore } from '../adapters/aws/dynamoEventStore.ts';
+import { createDynamoLease } from '../adapters/aws/dynamoLease.ts';
 import { createEc2Compute } from '../adapters/aws/ec2Compute.ts';
 import { createImds } from '../adapters/aws/imds.ts';
 import { createS3Blobs } from '../adapters/aws/s3Blobs.ts';
@@ -81,6 +82,7 @@ export async function createAwsRuntime(config: Config, options: RuntimeOptions):
     deadLetters: queue(settings.queues.deadLetters),
     compute: createEc2Compute({ client: ec2, fleet: settings.fleet, launch: settings.ec2, imds: createImds() }),
     clock: options.clock ?? systemClock,
+    ...(options.role === 'main' ? { lease: createDynamoLease({ client: dynamodb, tableName: settings.table }) } : {}),
     async close() {
       if (closed) return;
       closed = true;

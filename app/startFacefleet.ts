@@ -6,12 +6,14 @@
  * the change feed and the ports. `facefleet start` is this plus signals; tests call it directly to
  * run the system in-process (workers still run as their own processes, as in production).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApiServices, type ApiServices } from '../services/api.ts';
+import { createLeadership } from '../services/supervisor/leadership.ts';
 import { createSupervisor } from '../services/supervisor/supervisor.ts';
 import { createApp } from '../web/app.ts';
 import { hardenServer, serverOptions } from '../web/security.ts';
@@ -104,6 +106,8 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
   });
 
   const supervisorLog = logger.child({ component: 'supervisor' });
+  // `web` never supervises; `all` and `supervisor` supervise only while they hold the lease.
+  const supervises = config.role !== 'web';
   const supervisor = createSupervisor({
     ...runtime,
     settings: {
@@ -121,10 +125,26 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     log: (line) => supervisorLog.info(line),
     onCommand: (command) => metrics.observeCommand(command),
     onTick: () => metrics.setIdleSeconds(supervisor.idleSeconds()),
+    mayAct: () => leadership?.leading() ?? false,
   });
+  const lease = runtime.lease;
+  if (supervises && !lease) throw new Error(`the ${config.backend} runtime gave no supervisor lease`);
+  const leadership =
+    supervises && lease
+      ? createLeadership({
+          lease,
+          holder: `${hostname()}#${process.pid}#${randomUUID().slice(0, 8)}`,
+          ttlMs: config.supervisorLeaseSeconds * 1000,
+          onLead: () => supervisor.start(),
+          onLose: () => supervisor.stop(),
+          log: (line) => supervisorLog.info(line),
+        })
+      : undefined;
 
   // Slow clients are timed out (headers 10 s, whole request 2 min); broken HTTP gets a JSON 4xx.
-  const server = hardenServer(createServer(serverOptions(), app.callback()));
+  // Keep-alive outlives the load balancer's idle timeout (keepAliveSeconds): no 502 races.
+  const timeouts = { keepAliveTimeoutMs: config.keepAliveSeconds * 1000 };
+  const server = hardenServer(createServer(serverOptions(timeouts), app.callback()), timeouts);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -135,7 +155,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
     await runtime.close();
     throw error;
   }
-  supervisor.start();
+  leadership?.start();
   // React to new work at once rather than at the next tick (first result from zero instances).
   const logLifecycle = lifecycleLogger(logger);
   const unsubscribe = services.onChange((change) => {
@@ -156,9 +176,13 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
       stopping ??= (async () => {
         services.beginStopping(); // /readyz answers 503 from here on
         unsubscribe();
-        await supervisor.stop();
+        const wasLeading = leadership?.leading() ?? false;
+        await leadership?.stop();
         await closeServer(server);
-        await supervisor.shutdownInstances(config.terminateGraceSeconds * 1000);
+        // Only `all` (one machine) takes its fleet down with it; a `supervisor` hands it to the standby,
+        // which re-adopts the running instances; a `web` process never touches it.
+        if (wasLeading && config.role === 'all') await supervisor.shutdownInstances(config.terminateGraceSeconds * 1000);
+        await leadership?.release().catch((error: unknown) => log(`releasing the supervisor lease failed: ${error instanceof Error ? error.message : String(error)}`));
         await services.close();
         await (await faceModel?.catch(() => undefined))?.close();
         await runtime.close();

@@ -236,13 +236,14 @@ export function listensBeyondLocalhost(host: string): boolean {
 
 /**
  * Slow clients: all headers within 10 s, the whole request (a 15 MB upload at ~1 Mbit/s) within
- * 2 min, idle keep-alive sockets closed after 5 s; Node checks the first two every second. A
+ * 2 min, idle keep-alive sockets closed after 5 s (facefleet start uses keepAliveSeconds, 75 s: above
+ * load-balancer idle timeouts); Node checks the first two every second. A
  * response that takes long (the classic wait, SSE) is not affected: only receiving the request is.
  */
 export const serverTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 5_000, checkEveryMs: 1_000 } as const;
 
 /** The options for `http.createServer` that carry the timeouts. */
-export function serverOptions(timeouts: Partial<typeof serverTimeouts> = {}): ServerOptions {
+export function serverOptions(timeouts: Partial<Record<keyof typeof serverTimeouts, number>> = {}): ServerOptions {
   const t = { ...serverTimeouts, ...timeouts };
   return { headersTimeout: t.headersTimeoutMs, requestTimeout: t.requestTimeoutMs, keepAliveTimeout: t.keepAliveTimeoutMs, connectionsCheckingInterval: t.checkEveryMs };
 }
@@ -276,7 +277,7 @@ export function answerClientError(error: unknown, socket: Duplex): void {
 }
 
 /** Sets the slow-client timeouts (when the server was not created with `serverOptions`) and the JSON clientError answer. */
-export function hardenServer(server: Server, timeouts: Partial<typeof serverTimeouts> = {}): Server {
+export function hardenServer(server: Server, timeouts: Partial<Record<keyof typeof serverTimeouts, number>> = {}): Server {
   const t = { ...serverTimeouts, ...timeouts };
   server.headersTimeout = t.headersTimeoutMs;
   server.requestTimeout = t.requestTimeoutMs;

@@ -2,7 +2,7 @@
  * The EventStore port on one DynamoDB table (layout in dynamo/schema.ts), using only PutItem,
  * UpdateItem, GetItem and Query with conditions — no TransactWriteItems, no Streams.
  *
- * Append: each append is ONE item (pk = stream, sk = its first seq) holding all its events, written
+ * Append: each append is ONE item (pk = stream, sk = its first seq, `appendId`) holding all its events, written
  * with `attribute_not_exists`, so an append of several events is atomic — it is wholly there or
  * not at all, and a conflict never leaves part of it behind. Before writing, a consistent read of
  * the stream's last commit checks `expectedSeq` (so a stale or too-high expectedSeq is a conflict,
@@ -19,7 +19,13 @@
  * Lists, counts and the change feed read global secondary indexes, which DynamoDB updates
  * asynchronously (usually well under a second): right after an append they may lag; `get` is
  * strongly consistent.
+ *
+ * Change feed: a row's change position is the writer's clock (µs) when it wrote the row — no shared
+ * counter, so no hot item. The index may show a row later than a row written after it, so a
+ * cursor never jumps past what could still appear: each read looks again `feedOverlapMs` back and
+ * drops the row versions (stream#seq) the cursor says were already returned.
  */
+import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -43,7 +49,7 @@ import {
 } from '../../machines/index.ts';
 import type { EventStore, Page } from '../ports.ts';
 import { callAws, hasCode, type RetryOptions } from './awsErrors.ts';
-import { changeCounterKey, indexNames } from './dynamo/schema.ts';
+import { indexNames } from './dynamo/schema.ts';
 import { commitItem, eventsFromCommit, listSortKey, N, num, rowFromItem, S, viewItem, viewKey, type Item } from './dynamo/items.ts';
 
 export interface DynamoEventStoreOptions {
@@ -54,6 +60,11 @@ export interface DynamoEventStoreOptions {
   retry?: RetryOptions;
   /** Wall clock for the pending markers (ms). */
   now?: () => number;
+  /**
+   * How far back (ms) every change-feed read looks again for rows the index showed late: at least the
+   * index's visibility lag plus the clock skew between writers (default 3000; see docs/aws.md).
+   */
+  feedOverlapMs?: number;
   /** Told when a read-model write failed after its events were stored (repair will fix the row). */
   onReadModelError?: (stream: string, error: unknown) => void;
 }
@@ -87,6 +98,32 @@ function decodeCursor(cursor: string): string {
   const value = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!value.includes('#')) throw new ValidationError('the cursor is not one this store gave out');
   return value;
+}
+
+/** A row version's identity in the change feed: repeats of it inside the overlap window are dropped. */
+const feedKey = (row: Pick<ReadModelRow, 'stream' | 'seq'>) => `${row.stream}#${row.seq}`;
+
+interface FeedCursor {
+  /** Change positions above this are read again on the next read. */
+  low: number;
+  /** The row versions above `low` already returned. */
+  seen: string[];
+}
+
+function encodeFeedCursor(cursor: FeedCursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeFeedCursor(cursor: string): FeedCursor {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<FeedCursor>;
+    if (typeof value.low === 'number' && Number.isFinite(value.low) && Array.isArray(value.seen) && value.seen.every((k) => typeof k === 'string')) {
+      return { low: value.low, seen: value.seen };
+    }
+  } catch {
+    // fall through: not one of ours
+  }
+  throw new ValidationError('the change cursor is not one this store gave out');
 }
 
 /** Builds the DynamoDB event store on an existing table (see provision.ts to create it). */
@@ -165,21 +202,16 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
     return items.flatMap(eventsFromCommit).filter((e) => e.seq >= fromSeq);
   }
 
+  /** Whether the commit item at (stream, firstSeq) is the one written by the append `appendId`. */
+  async function isOwnCommit(stream: string, firstSeq: number, appendId: string): Promise<boolean> {
+    const out = await call('GetItem', () =>
+      client.send(new GetItemCommand({ TableName, Key: { pk: S(stream), sk: N(firstSeq) }, ConsistentRead: true, ProjectionExpression: 'appendId' })),
+    );
+    return out.Item?.appendId?.S === appendId;
+  }
+
   /** Puts a row unless the stored one is as new or newer; true when it was written. */
   async function putViewForward(row: ReadModelRow): Promise<boolean> {
-    const counter = await call('UpdateItem', () =>
-      client.send(
-        new UpdateItemCommand({
-          TableName,
-          Key: { pk: S(changeCounterKey.pk), sk: N(changeCounterKey.sk) },
-          UpdateExpression: 'ADD #n :one',
-          ExpressionAttributeNames: { '#n': 'n' },
-          ExpressionAttributeValues: { ':one': N(1) },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      ),
-    );
-    const changeSeq = Number(counter.Attributes?.n?.N ?? 0);
     try {
       await call(
         'PutItem',
@@ -187,7 +219,7 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
           client.send(
             new PutItemCommand({
               TableName,
-              Item: viewItem(row, changeSeq),
+              Item: viewItem(row, changeClock.next()),
               ConditionExpression: 'attribute_not_exists(pk) OR #seq < :seq',
               ExpressionAttributeNames: { '#seq': 'seq' },
               ExpressionAttributeValues: { ':seq': N(row.seq) },
@@ -197,7 +229,7 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false; // a newer row is already there
+      if (isConditionFailure(error)) return false; // a newer row is already there (or our own retried write)
       throw error;
     }
   }
@@ -234,6 +266,50 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
     return items.slice(0, want);
   }
 
+  /**
+   * Change-feed positions: microseconds of this process's clock, strictly increasing within the
+   * process (so its own changes keep their order), spread across processes by their clocks.
+   */
+  const changeClock = (() => {
+    let last = 0;
+    return {
+      now: () => now() * 1000,
+      next: () => (last = Math.max(now() * 1000, last + 1)),
+    };
+  })();
+  const overlapUnits = Math.max(0, options.feedOverlapMs ?? 3000) * 1000;
+
+  /**
+   * The change index's items after `low`, oldest first, until `accept` has taken `want` of them
+   * (every item when no `accept`); returns the items read up to that point.
+   */
+  async function feedItemsAfter(low: number, want: number, accept: (item: Item) => boolean = () => true): Promise<Item[]> {
+    const scanned: Item[] = [];
+    let taken = 0;
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const out = await call('Query', () =>
+        client.send(
+          new QueryCommand({
+            TableName,
+            IndexName: indexNames.changes,
+            KeyConditionExpression: 'chpk = :pk AND chsk > :after',
+            ExpressionAttributeValues: { ':pk': S('changes'), ':after': N(low) },
+            ScanIndexForward: true,
+            Limit: Number.isFinite(want) ? Math.min(1000, want * 2) : 1000,
+            ExclusiveStartKey,
+          }),
+        ),
+      );
+      for (const item of (out.Items ?? []) as Item[]) {
+        scanned.push(item);
+        if (accept(item) && ++taken >= want) return scanned;
+      }
+      ExclusiveStartKey = out.LastEvaluatedKey as Item | undefined;
+    } while (ExclusiveStartKey);
+    return scanned;
+  }
+
   return {
     async append(stream, expectedSeq, events, view) {
       if (!parseStream(stream)) throw new ValidationError(`"${stream}" is not a job-<id> or instance-<id> stream`);
@@ -245,6 +321,9 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
       }
       const firstSeq = expectedSeq + 1;
       const marked = view !== undefined;
+      // Every append carries its own id: a put that committed but whose answer was lost is retried
+      // (by callAws or the SDK) with the same item, fails its condition, and is recognised as ours.
+      const appendId = randomUUID();
       try {
         await call(
           'PutItem',
@@ -252,7 +331,7 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
             client.send(
               new PutItemCommand({
                 TableName,
-                Item: commitItem(stream, firstSeq, events, now(), marked),
+                Item: commitItem(stream, firstSeq, events, now(), marked, appendId),
                 ConditionExpression: 'attribute_not_exists(pk)',
               }),
             ),
@@ -260,7 +339,9 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
         );
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        throw new VersionConflictError(stream, expectedSeq, await lastSeq(stream).catch(() => undefined));
+        if (!(await isOwnCommit(stream, firstSeq, appendId))) {
+          throw new VersionConflictError(stream, expectedSeq, await lastSeq(stream).catch(() => undefined));
+        }
       }
       const stored: StoredEvent[] = events.map((e, i) => ({ stream, seq: firstSeq + i, type: e.type, at: e.at, data: e.data }));
       if (view) {
@@ -331,29 +412,32 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
     },
 
     async changes(cursor, limit = 100) {
-      if (cursor === undefined) {
-        const out = await call('GetItem', () =>
-          client.send(new GetItemCommand({ TableName, Key: { pk: S(changeCounterKey.pk), sk: N(changeCounterKey.sk) }, ConsistentRead: true })),
-        );
-        return { rows: [], cursor: String(Number(out.Item?.n?.N ?? 0)) };
-      }
-      const after = Number(cursor);
-      if (!Number.isInteger(after) || after < 0) throw new ValidationError('the change cursor is not one this store gave out');
       const want = Math.min(1000, Math.max(1, Math.floor(limit)));
-      const items = (
-        await queryAll(
-          {
-            IndexName: indexNames.changes,
-            KeyConditionExpression: 'chpk = :pk AND chsk > :after',
-            ExpressionAttributeValues: { ':pk': S('changes'), ':after': N(after) },
-            ScanIndexForward: true,
-            Limit: want,
-          },
-          want,
-        )
-      ).slice(0, want);
-      const last = items[items.length - 1];
-      return { rows: items.map(rowFromItem), cursor: last ? String(num(last, 'chsk')) : String(after) };
+      const readAt = changeClock.now();
+      if (cursor === undefined) {
+        // "From now on": what the index already shows in the overlap window counts as seen.
+        const low = readAt - overlapUnits;
+        const seen = (await feedItemsAfter(low, Number.POSITIVE_INFINITY)).map((item) => feedKey(rowFromItem(item)));
+        return { rows: [], cursor: encodeFeedCursor({ low, seen }) };
+      }
+      const { low, seen } = decodeFeedCursor(cursor);
+      const seenSet = new Set(seen);
+      const rows: ReadModelRow[] = [];
+      const scanned = await feedItemsAfter(low, want, (item) => {
+        const row = rowFromItem(item);
+        if (seenSet.has(feedKey(row))) return false;
+        rows.push(row);
+        return true;
+      });
+      // Rows written before `readAt - overlap` were visible when this read began, so everything up to
+      // there was returned now or before; when the read stopped at the limit, only up to where it got.
+      const reachedEnd = rows.length < want;
+      const lastScanned = scanned.length > 0 ? num(scanned[scanned.length - 1]!, 'chsk') : low;
+      const nextLow = Math.max(low, reachedEnd ? readAt - overlapUnits : Math.min(readAt - overlapUnits, lastScanned - 1));
+      // Keys still inside the window are remembered, so the next read drops them as repeats.
+      const kept = new Set(scanned.filter((item) => num(item, 'chsk') > nextLow).map((item) => feedKey(rowFromItem(item))));
+      if (!reachedEnd) for (const key of seen) kept.add(key); // beyond where this read got
+      return { rows, cursor: encodeFeedCursor({ low: nextLow, seen: [...kept] }) };
     },
 
     async repairReadModels(repairOptions = {}) {

@@ -5,6 +5,7 @@
  * shutting down into termination when the worker exits; describe by the fleet tag; terminate;
  * `selfId()` from IMDSv2.
  */
+import { createHash } from 'node:crypto';
 import {
   DescribeInstancesCommand,
   EC2Client,
@@ -34,7 +35,7 @@ export interface Ec2LaunchSettings {
   keyName?: string;
   /** Where facefleet is installed on the AMI (default /opt/facefleet). */
   appDir?: string;
-  /** The worker's command line, run in appDir (default `node bin/facefleet.js worker`). */
+  /** The worker's command line, run in appDir (default: the prebuilt bundle when present, else `node bin/facefleet.js worker`). */
   workerCommand?: string;
   /** The OS user that runs the worker (default facefleet; empty runs as root). */
   runAs?: string;
@@ -66,9 +67,16 @@ function shellQuote(value: string): string {
  * the environment to /etc/facefleet/worker.env, runs the worker, and powers off when it exits —
  * with InstanceInitiatedShutdownBehavior=terminate that terminates the instance.
  */
+/**
+ * The worker from the prebuilt bundle (plain node: no TypeScript transpiling at boot, which costs
+ * seconds on a cold EBS volume) when the image has it (`npm run worker:bundle`), else through tsx.
+ */
+export const defaultWorkerCommand =
+  "sh -c 'if [ -f dist/facefleet-worker.mjs ]; then exec node dist/facefleet-worker.mjs; else exec node bin/facefleet.js worker; fi'";
+
 export function renderUserData(env: Record<string, string>, settings: Ec2LaunchSettings = {}): string {
   const appDir = settings.appDir ?? '/opt/facefleet';
-  const command = settings.workerCommand ?? 'node bin/facefleet.js worker';
+  const command = settings.workerCommand ?? defaultWorkerCommand;
   const runAs = settings.runAs ?? 'facefleet';
   const lines = Object.entries(env)
     .filter(([key]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
@@ -101,6 +109,14 @@ export function parseUserDataEnv(userData: string): Record<string, string> {
     env[line.slice(0, eq)] = quoted.slice(1, -1).replace(/'\\''/g, "'");
   }
   return env;
+}
+
+/**
+ * The launch's idempotency token: EC2 takes at most 64 ASCII characters, so the fleet and instance
+ * id are hashed (a cut would give two long ids sharing a prefix one token, and one instance).
+ */
+export function clientToken(fleet: string, instanceId: string): string {
+  return createHash('sha256').update(`${fleet}:${instanceId}`).digest('hex');
 }
 
 function statusOf(state: string | undefined): DescribedInstance['status'] {
@@ -158,7 +174,7 @@ export function createEc2Compute(options: Ec2ComputeOptions): Compute {
       MinCount: 1,
       MaxCount: 1,
       // Idempotency: retrying this launch returns the same instance instead of starting another.
-      ClientToken: `${fleet}:${instanceId}`.slice(0, 64),
+      ClientToken: clientToken(fleet, instanceId),
       ImageId: settings.imageId,
       InstanceType: settings.instanceType as RunInstancesCommandInput['InstanceType'],
       LaunchTemplate: settings.launchTemplate

@@ -36,6 +36,8 @@ export interface S3BlobsOptions {
 
 const notFoundCodes = ['NoSuchKey', 'NotFound'];
 
+const status = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+
 /** Reads from a stream until `size` bytes are gathered or it ends. */
 async function readPart(iterator: AsyncIterator<unknown>, size: number, carry: Buffer[]): Promise<{ part: Buffer; done: boolean; rest: Buffer[] }> {
   const chunks = carry;
@@ -144,6 +146,43 @@ export function createS3Blobs(options: S3BlobsOptions): Blobs {
 
     async delete(key) {
       await call('DeleteObject', key, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix + key })));
+    },
+
+    async getVersioned(key) {
+      try {
+        const out = await getObject(key);
+        const bytes = out.Body ? Buffer.from(await out.Body.transformToByteArray()) : Buffer.alloc(0);
+        return { bytes, version: out.ETag ?? '' };
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+    },
+
+    async putIfVersion(key, body, expected, putOptions = {}) {
+      // 412: the object changed (or exists) since it was read; 409: a concurrent conditional write won.
+      const lost = (error: unknown) => hasCode(error, 'PreconditionFailed', 'ConditionalRequestConflict') || status(error) === 412 || status(error) === 409;
+      try {
+        await call(
+          'PutObject',
+          key,
+          () =>
+            client.send(
+              new PutObjectCommand({
+                Bucket: bucket,
+                Key: prefix + key,
+                Body: body,
+                ContentType: putOptions.contentType,
+                ...(expected === undefined ? { IfNoneMatch: '*' } : { IfMatch: expected }),
+              }),
+            ),
+          lost,
+        );
+        return true;
+      } catch (error) {
+        if (lost(error)) return false;
+        throw error;
+      }
     },
   };
 }

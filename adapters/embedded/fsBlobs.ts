@@ -12,7 +12,7 @@
  * too), so after an OS crash `head` may report an object without its content type or metadata,
  * never different bytes. Two fsyncs fewer per put; see README, Benchmarks.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -132,6 +132,42 @@ async function writeAtomically(target: string, body: Buffer | Readable, durable:
   if (durable) await syncDir(dir);
 }
 
+/** A blob's version on the file system: the hash of its bytes (what a compare-and-swap compares). */
+const versionOf = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** A lock older than this is a crashed holder's: it is broken. */
+const staleLockMs = 10_000;
+
+/**
+ * Runs `body` holding the lock file `path` (created with `wx`: one holder across processes);
+ * waits for another holder, breaks a stale lock.
+ */
+async function withLock<T>(path: string, body: () => Promise<T>): Promise<T> {
+  await ensureDir(dirname(path));
+  for (let waited = 0; ; ) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > staleLockMs) await rm(path, { force: true });
+      else {
+        if (waited > 2 * staleLockMs) throw new Error(`the lock ${path} is held for too long`);
+        const pause = 5 + Math.floor(Math.random() * 20);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        waited += pause;
+      }
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
 /** Builds the file-system Blobs over `options.dir`. */
 export function createFsBlobs(options: FsBlobsOptions): Blobs {
   const dataPath = (key: string): string => join(options.dir, checkBlobKey(key));
@@ -165,6 +201,32 @@ export function createFsBlobs(options: FsBlobsOptions): Blobs {
         if (isMissing(error)) throw notFound(key, error);
         throw error;
       }
+    },
+
+    async getVersioned(key) {
+      try {
+        const bytes = await readFile(dataPath(key));
+        return { bytes, version: versionOf(bytes) };
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async putIfVersion(key, body, expected, putOptions) {
+      const data = dataPath(key);
+      return withLock(`${data}.lock`, async () => {
+        const current = await readFile(data).then(versionOf, (error: unknown) => {
+          if (isMissing(error)) return undefined;
+          throw error;
+        });
+        if (current !== expected) return false;
+        await writeAtomically(data, body, true);
+        const sidecar: Sidecar = { metadata: {} };
+        if (putOptions?.contentType !== undefined) sidecar.contentType = putOptions.contentType;
+        await writeAtomically(metaPath(key), Buffer.from(JSON.stringify(sidecar)), false);
+        return true;
+      });
     },
 
     async getBytes(key) {

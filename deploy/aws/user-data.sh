@@ -31,7 +31,8 @@ set -a; . /etc/facefleet/worker.env; set +a
 # 2. The worker: polls the request queue, processes jobs, and exits after N empty polls
 #    (it first terminates its own instance id through the EC2 API).
 cd '/opt/facefleet'
-runuser -u 'facefleet' -- node bin/facefleet.js worker
+# The prebuilt bundle (npm run worker:bundle in the image) boots without transpiling; else tsx.
+runuser -u 'facefleet' -- sh -c 'if [ -f dist/facefleet-worker.mjs ]; then exec node dist/facefleet-worker.mjs; else exec node bin/facefleet.js worker; fi'
 
 # 3. Whatever way the worker ended, power off: the instance is launched with
 #    InstanceInitiatedShutdownBehavior=terminate, so this terminates it and billing stops.

@@ -1,10 +1,14 @@
 /**
- * Repairing the one gap the submit order leaves: a job whose `JobSubmitted` was stored but whose
- * request message was never sent (the process died in between, or the send failed).
+ * Repairing jobs that wait for a message that no longer exists: a job whose `JobSubmitted` was
+ * stored but whose request message was never sent (the process died in between, or the send
+ * failed), and a `processing` job whose message was deleted while it still ran (on SQS a delete with
+ * a stale receipt handle can remove the live message, and a worker that then dies leaves the job
+ * `processing` with nothing left to redeliver it).
  *
  * The rule, kept simple: messages that exist = the request queue's visible + in-flight count; jobs
  * that need one = queued + processing jobs. When fewer messages exist than jobs need, up to that
- * many of the oldest queued jobs that have not changed for `olderThanMs` get their message re-sent.
+ * many of the oldest queued or processing jobs that have not changed for `olderThanMs` get their
+ * message re-sent (a worker receiving a `processing` job's message requeues and restarts it).
  * A duplicate is harmless (delivery is at-least-once; a worker's JobStarted for an attempt already
  * taken loses the version race, and a finished job is skipped), so erring towards re-sending is safe.
  * The supervisor calls this periodically.
@@ -15,7 +19,7 @@ import type { Clock } from '../clock.ts';
 import type { RequestMessage } from './messages.ts';
 
 export interface RequeueOptions {
-  /** A queued job must be unchanged for this long to count as orphaned (default 5 minutes). */
+  /** A queued or processing job must be unchanged for this long to count as orphaned (default 5 minutes). */
   olderThanMs?: number;
   /** Look at most this many queued jobs per call (default 5,000). */
   scanLimit?: number;
@@ -28,7 +32,7 @@ export interface RequeueOutcome {
   resent: string[];
 }
 
-/** Re-sends the request message of queued jobs that have none (see the module comment). */
+/** Re-sends the request message of queued and processing jobs that have none (see the module comment). */
 export async function requeueOrphans(
   deps: { store: EventStore; requests: Queue; clock: Clock },
   options: RequeueOptions = {},
@@ -45,7 +49,7 @@ export async function requeueOrphans(
   let cursor: string | undefined;
   let scanned = 0;
   do {
-    const page = await deps.store.list({ kind: 'job', state: 'queued', limit: 500, ...(cursor ? { cursor } : {}) });
+    const page = await deps.store.list({ kind: 'job', state: ['queued', 'processing'], limit: 500, ...(cursor ? { cursor } : {}) });
     scanned += page.items.length;
     for (const row of page.items) if (Date.parse(row.updatedAt) <= cutoff) stale.push(row);
     cursor = page.next;

@@ -141,10 +141,20 @@ export async function submitChecked(deps: SubmitDeps, image: CheckedImage, optio
     // A fresh id: the stream must be new (expected seq 0); one attempt, a conflict is a real error.
     await propose(deps.store, stream, () => [event], { known: emptyState(stream), attempts: 1 });
   } catch (error) {
+    // An append that committed but answered with an error (a timeout, a retried put misread as a
+    // conflict) must not lose its image: keep the blob whenever the stream exists or we cannot tell.
+    const stored = await deps.store.read(stream).then((events) => events.length > 0, () => true);
+    // A fresh id is ours alone: a stream under it is our own write.
+    if (fresh && stored && error instanceof VersionConflictError) return sendRequest(deps, jobId, image.fileName);
     // A derived id's image may be the winner's of a concurrent retry: leave it.
-    if (fresh || !(error instanceof VersionConflictError)) await deps.blobs.delete(imageKey).catch(() => undefined);
+    if (!stored && (fresh || !(error instanceof VersionConflictError))) await deps.blobs.delete(imageKey).catch(() => undefined);
     throw error;
   }
+  return sendRequest(deps, jobId, image.fileName);
+}
+
+/** Queues a stored job's request; the job is accepted even when the send fails (requeueOrphans re-sends). */
+async function sendRequest(deps: SubmitDeps, jobId: string, fileName: string): Promise<SubmittedJob> {
   const message: RequestMessage = { jobId };
   // The job exists and is durable, so it is accepted whether or not the send works at once.
   const sent = await sendWithRetry(deps.requests, JSON.stringify(message), (attempt, error, last) => {
@@ -152,5 +162,5 @@ export async function submitChecked(deps: SubmitDeps, image: CheckedImage, optio
     deps.onWarning?.(`job ${jobId} was stored but its queue message could not be sent (try ${attempt}); ${next}`, error);
   }, deps.resendDelaysMs);
   deps.onMessageSettled?.(jobId, sent.settled);
-  return { id: jobId, state: 'queued', fileName: image.fileName };
+  return { id: jobId, state: 'queued', fileName };
 }

@@ -10,10 +10,12 @@
  * emit the row after each missed event), so every state change is delivered, in order.
  *
  * A second loop drains the response queue with long polls and deletes what it reads: those messages
- * are only wake-ups, the event streams are the truth.
+ * are only wake-ups, the event streams are the truth. Each one pokes the poll loop and wakes the
+ * waiters of its job (they re-read their row: a reply never depends on the feed's order).
  */
 import type { EventStore, Queue } from '../../adapters/ports.ts';
 import { fold, toReadModel, type ReadModelRow } from '../../machines/index.ts';
+import { parseMessage, responseMessage } from '../jobs/messages.ts';
 
 export type RowListener = (row: ReadModelRow) => void;
 
@@ -22,8 +24,11 @@ export interface ChangeFeed {
   ready(): Promise<void>;
   /** Every changed row, oldest first. Returns the unsubscribe function. */
   subscribe(listener: RowListener): () => void;
-  /** The changed rows of one job. Returns the unsubscribe function. */
-  subscribeJob(jobId: string, listener: RowListener): () => void;
+  /**
+   * The changed rows of one job, and (`onWake`) each response-queue message naming it (the job
+   * finished somewhere: re-read it). Returns the unsubscribe function.
+   */
+  subscribeJob(jobId: string, listener: RowListener, onWake?: () => void): () => void;
   /** Reads the store now instead of at the next tick. */
   poke(): void;
   /** How many listeners are attached (tests check that none is left behind). */
@@ -55,6 +60,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const onError = options.onError ?? (() => undefined);
   const all = new Set<RowListener>();
   const byJob = new Map<string, Set<RowListener>>();
+  const wakers = new Map<string, Set<() => void>>();
   const abort = new AbortController();
   let closed = false;
   let started: Promise<void> | undefined;
@@ -123,7 +129,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   }
 
-  function safely(listener: RowListener, row: ReadModelRow) {
+  function safely<T>(listener: (value: T) => void, row: T) {
     try {
       listener(row);
     } catch (error) {
@@ -167,6 +173,11 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
         const messages = await queue.receive({ maxMessages: 10, waitSeconds, signal: abort.signal });
         if (messages.length === 0) continue;
         poke();
+        for (const message of messages) {
+          const jobId = parseMessage(responseMessage, message.body)?.jobId;
+          const listeners = jobId === undefined ? undefined : wakers.get(jobId);
+          if (listeners) for (const listener of [...listeners]) safely(() => listener(), undefined);
+        }
         await Promise.all(messages.map((m) => queue.delete(m.receiptHandle)));
       } catch (error) {
         if (closed) break;
@@ -198,14 +209,24 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       void start();
       return () => all.delete(listener);
     },
-    subscribeJob(jobId, listener) {
+    subscribeJob(jobId, listener, onWake) {
       let set = byJob.get(jobId);
       if (!set) byJob.set(jobId, (set = new Set()));
       set.add(listener);
+      let wakeSet: Set<() => void> | undefined;
+      if (onWake) {
+        wakeSet = wakers.get(jobId);
+        if (!wakeSet) wakers.set(jobId, (wakeSet = new Set()));
+        wakeSet.add(onWake);
+      }
       void start();
       return () => {
         set.delete(listener);
         if (set.size === 0 && byJob.get(jobId) === set) byJob.delete(jobId);
+        if (wakeSet && onWake) {
+          wakeSet.delete(onWake);
+          if (wakeSet.size === 0 && wakers.get(jobId) === wakeSet) wakers.delete(jobId);
+        }
       };
     },
     poke,
@@ -221,6 +242,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       poke();
       all.clear();
       byJob.clear();
+      wakers.clear();
       await started?.catch(() => undefined);
       await loops;
     },

@@ -71,8 +71,9 @@ export type Command =
 
 const ms = (iso: string | null): number | undefined => (iso ? Date.parse(iso) : undefined);
 
+/** Pending or running: it can still be told to go. `stopping` (EC2 shutting-down) is already leaving. */
 function isRunning(process: DescribedInstance | undefined): boolean {
-  return process !== undefined && process.status !== 'exited';
+  return process?.status === 'pending' || process?.status === 'running';
 }
 
 /** What to do about one instance; also says whether it still counts toward the cap. */

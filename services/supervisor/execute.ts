@@ -29,7 +29,13 @@ export async function recordIfAllowed(store: EventStore, stream: string, event: 
 }
 
 /** Executes one command; throws only what the caller should log. */
-export async function execute(deps: ExecuteDeps, command: Command): Promise<void> {
+/** What a command's execution reports back to the loop (only launches say anything). */
+export interface ExecuteOutcome {
+  /** Why the launch failed (some or all instances did not launch). */
+  launchFailure?: string;
+}
+
+export async function execute(deps: ExecuteDeps, command: Command): Promise<ExecuteOutcome | void> {
   const at = () => isoNow(deps.clock);
   switch (command.type) {
     case 'LaunchInstances':
@@ -88,7 +94,7 @@ export async function execute(deps: ExecuteDeps, command: Command): Promise<void
 }
 
 /** Requests n instances (InstanceRequested), launches them, and records each launch or failure. */
-async function launch(deps: ExecuteDeps, n: number, backlog: number): Promise<void> {
+async function launch(deps: ExecuteDeps, n: number, backlog: number): Promise<ExecuteOutcome> {
   const { store, clock } = deps;
   const ids = Array.from({ length: n }, () => clock.newId());
   const settings = deps.requestSettings();
@@ -115,4 +121,5 @@ async function launch(deps: ExecuteDeps, n: number, backlog: number): Promise<vo
     await recordIfAllowed(store, stream, event);
   }
   deps.log(`launched ${launched.length} of ${n} instance(s) for a backlog of ${backlog}${failure ? ` (launch failed: ${failure})` : ''}`);
+  return launched.length < n ? { launchFailure: failure || 'compute did not launch every instance' } : {};
 }

@@ -70,7 +70,8 @@ export async function observe(deps: ObserveDeps): Promise<Observation> {
   const instances = rows.map(toInstanceView);
   const known = new Set(instances.map((i) => i.instanceId));
   // Processes that still run although their stream says terminated: decide verifies them.
-  const strays = processes.filter((p: DescribedInstance) => p.status !== 'exited' && !known.has(p.instanceId));
+  // A stray already shutting down (`stopping`) needs no second terminate.
+  const strays = processes.filter((p: DescribedInstance) => (p.status === 'pending' || p.status === 'running') && !known.has(p.instanceId));
   const strayRows = await Promise.all(strays.map((p) => deps.store.get('instance', p.instanceId)));
   for (const row of strayRows) if (row) instances.push(toInstanceView(row));
   return { now: deps.clock.now().getTime(), queue, instances, processes, deadLetters, settings: deps.settings };

@@ -23,6 +23,16 @@ export interface SupervisorDeps {
   /** The job service's repair of jobs queued without a message (called at start and now and then). */
   requeueOrphans?: () => Promise<unknown>;
   log?: (line: string) => void;
+  /**
+   * After a failed launch, no launch for a random time up to base × 2^(failures − 1), at most max
+   * (exponential backoff with full jitter: capacity, vCPU limits and AccessDenied storms are not
+   * retried every tick). Default base 1 s, max 60 s.
+   */
+  launchBackoff?: { baseMs: number; maxMs: number };
+  /** For the jitter (tests). */
+  random?: () => number;
+  /** Checked before every tick: false skips it (this process no longer holds the supervisor lease). */
+  mayAct?: () => boolean;
   /** Called after every tick (tests and the scaling timeline). */
   onTick?: (observation: Observation, commands: Command[]) => void;
   /** Called after each command that executed without an error (metrics). */
@@ -41,6 +51,8 @@ export class Supervisor {
   private lastSummary = '';
   private readonly boots: BootSamples;
   private seeded = false;
+  private launchFailures = 0;
+  private launchBlockedUntil = 0;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.log = deps.log ?? ((line) => process.stderr.write(`supervisor: ${line}\n`));
@@ -104,6 +116,7 @@ export class Supervisor {
 
   /** Runs one tick now: observe, decide, execute. Never throws. */
   async tick(): Promise<Command[]> {
+    if (this.deps.mayAct && !this.deps.mayAct()) return [];
     this.ticks += 1;
     try {
       if (this.deps.requeueOrphans && this.ticks % orphanCheckEveryTicks === 1) {
@@ -112,12 +125,15 @@ export class Supervisor {
       await this.seedBootSamples().catch((error: unknown) => this.log(`reading past boot times failed: ${describe(error)}`));
       const observation = await observe({ ...this.deps, settings: this.deps.settings });
       for (const i of observation.instances) this.boots.add(i.instanceId, i.requestedAt, i.bootedAt);
-      const commands = decide(observation);
+      const now = this.deps.clock.now().getTime();
+      const commands = decide(observation).filter((command) => command.type !== 'LaunchInstances' || now >= this.launchBlockedUntil);
       for (const command of commands) {
         try {
-          await execute(this.executeDeps, command);
+          const outcome = await execute(this.executeDeps, command);
+          if (command.type === 'LaunchInstances') this.afterLaunch(outcome?.launchFailure);
           this.deps.onCommand?.(command);
         } catch (error) {
+          if (command.type === 'LaunchInstances') this.afterLaunch(describe(error));
           this.log(`${command.type} failed: ${describe(error)}`);
         }
       }
@@ -128,6 +144,21 @@ export class Supervisor {
       this.log(`tick failed: ${describe(error)}`);
       return [];
     }
+  }
+
+  /** Counts failed launches and holds the next launch back (full jitter); a launch that worked resets it. */
+  private afterLaunch(failure: string | undefined): void {
+    if (failure === undefined) {
+      this.launchFailures = 0;
+      this.launchBlockedUntil = 0;
+      return;
+    }
+    this.launchFailures += 1;
+    const { baseMs, maxMs } = this.deps.launchBackoff ?? { baseMs: 1000, maxMs: 60_000 };
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(30, this.launchFailures - 1));
+    const waitMs = Math.round((this.deps.random ?? Math.random)() * ceiling);
+    this.launchBlockedUntil = this.deps.clock.now().getTime() + waitMs;
+    this.log(`launch failed ${this.launchFailures} time(s) in a row (${failure}): no launch for ${(waitMs / 1000).toFixed(1)} s`);
   }
 
   private summarise(o: Observation, commands: Command[]): void {

@@ -214,12 +214,17 @@ async function runAttempt(deps: JobDeps, message: QueueMessage, started: JobStat
   /**
    * Appends a final event if we still hold the attempt: 'written'; 'cancelled' when a client
    * cancelled the job meanwhile (the cancellation was appended instead); 'lost' when another worker
-   * took the job over.
+   * took the job over. Our own append whose answer was lost reads back as "taken over": a
+   * completion whose result key (this attempt's alone) is the stored one is 'written'.
    */
   const finish = async (final: NewEvent): Promise<'written' | 'cancelled' | 'lost'> => {
     const result = await propose(deps.store, stream, (s) => settle(s, instanceId, attempt, final, clock), { known: started });
     const [appended] = result.appended;
-    if (!appended) return 'lost';
+    if (!appended) {
+      const data = final.data as { resultKey?: unknown };
+      const ours = final.type === 'JobCompleted' && result.state.state === 'done' && result.state.context.resultKey === data.resultKey;
+      return ours ? 'written' : 'lost';
+    }
     return appended.type === 'JobCancelled' ? 'cancelled' : 'written';
   };
   const fail = async (code: JobEventData<'JobFailed'>['code'], rawReason: string): Promise<JobOutcome> => {

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { DeleteTableCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { AwsError } from '../../adapters/aws/awsErrors.ts';
 import { createDynamoEventStore } from '../../adapters/aws/dynamoEventStore.ts';
 import { indexNames } from '../../adapters/aws/dynamo/schema.ts';
 import { ensureTable } from '../../adapters/aws/provision.ts';
-import { fold, toReadModel, type NewEvent } from '../../machines/index.ts';
+import { fold, toReadModel, VersionConflictError, type NewEvent } from '../../machines/index.ts';
 import { startDynaliteEmulator, type Dynalite } from '../support/emulators.ts';
 import { eventStoreConformance } from './eventStore.suite.ts';
 
@@ -78,8 +78,8 @@ describe('DynamoDB event store (dynalite): what only this store adds', () => {
       let failRowWrite = true;
       const flaky = Object.create(dynamodb) as typeof dynamodb;
       flaky.send = ((command: unknown, ...rest: unknown[]) => {
-        // The first write of the row step is the change counter (pk meta#changes).
-        if (failRowWrite && command instanceof UpdateItemCommand && String(command.input.Key?.pk?.S).startsWith('meta#')) {
+        // The row step's write is the read-model item (pk view#…).
+        if (failRowWrite && command instanceof PutItemCommand && String(command.input.Item?.pk?.S).startsWith('view#')) {
           return Promise.reject(Object.assign(new Error('connection reset'), { name: 'ValidationException' }));
         }
         return (dynamodb.send as (...args: unknown[]) => unknown)(command, ...rest);
@@ -111,6 +111,42 @@ describe('DynamoDB event store (dynalite): what only this store adds', () => {
       await store.append(stream, 0, [submitted(jobId)], toReadModel(stream, fold(stream, [{ ...submitted(jobId), stream, seq: 1 }])));
       const report = await store.repairReadModels();
       assert.equal(report.repaired.includes(stream), false);
+    });
+  });
+
+  describe('given an append whose put committed but whose answer was lost (a timeout, then a retry)', () => {
+    it('when the retry fails its condition, then the store recognises its own write and the append succeeds', async () => {
+      const { dynamodb } = await dynalite();
+      const tableName = await sharedTable();
+      const jobId = uid();
+      const stream = `job-${jobId}`;
+      let lostAnswers = 0;
+      const flaky = Object.create(dynamodb) as typeof dynamodb;
+      flaky.send = (async (command: unknown, ...rest: unknown[]) => {
+        const result = await (dynamodb.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+        // The commit item reaches the table; its answer does not (a 500 the caller retries).
+        if (lostAnswers === 0 && command instanceof PutItemCommand && command.input.Item?.pk?.S === stream) {
+          lostAnswers += 1;
+          throw Object.assign(new Error('socket hang up after the write'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+        }
+        return result;
+      }) as typeof dynamodb.send;
+      const store = createDynamoEventStore({ client: flaky, tableName, retry: { sleep: async () => undefined } });
+      const row = toReadModel(stream, fold(stream, [{ ...submitted(jobId), stream, seq: 1 }]));
+      const result = await store.append(stream, 0, [submitted(jobId)], row);
+      assert.equal(lostAnswers, 1, 'the first answer was lost');
+      assert.equal(result.seq, 1);
+      assert.equal((await store.read(stream)).length, 1);
+      assert.deepEqual(await store.get('job', jobId), row);
+    });
+
+    it('when another writer took the seq, then it is still a conflict', async () => {
+      const { dynamodb } = await dynalite();
+      const store = createDynamoEventStore({ client: dynamodb, tableName: await sharedTable() });
+      const jobId = uid();
+      const stream = `job-${jobId}`;
+      await store.append(stream, 0, [submitted(jobId)]);
+      await assert.rejects(store.append(stream, 0, [submitted(jobId)]), VersionConflictError);
     });
   });
 });

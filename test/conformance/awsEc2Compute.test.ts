@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AwsError } from '../../adapters/aws/awsErrors.ts';
-import { createEc2Compute, type Ec2ComputeOptions } from '../../adapters/aws/ec2Compute.ts';
+import { clientToken, createEc2Compute, type Ec2ComputeOptions } from '../../adapters/aws/ec2Compute.ts';
 import { createImds } from '../../adapters/aws/imds.ts';
 import type { Compute } from '../../adapters/ports.ts';
 import { emulatorCredentials, emulatorRegion } from '../support/emulators.ts';
@@ -103,7 +103,8 @@ describe('EC2 compute: what only this adapter adds', () => {
       assert.equal(p['IamInstanceProfile.Name'], 'facefleet-worker');
       assert.equal(p['MetadataOptions.HttpTokens'], 'required');
       assert.equal(p.InstanceInitiatedShutdownBehavior, 'terminate');
-      assert.equal(p.ClientToken, 'ff-test:shape-1');
+      assert.equal(p.ClientToken, clientToken('ff-test', 'shape-1'));
+      assert.match(String(p.ClientToken), /^[0-9a-f]{64}$/);
       assert.equal(p.MinCount, '1');
       assert.equal(p.MaxCount, '1');
       const instance = f.server.instances().find((i) => i.providerId === launched.providerId);

@@ -37,7 +37,7 @@ blobsConformance('s3 (fauxqs)', async () => {
   const { s3 } = await fauxqs();
   const bucket = await freshBucket();
   return { blobs: createS3Blobs({ client: s3, bucket, prefix: 'facefleet/' }), cleanup: () => removeBucket(bucket) };
-});
+}, { conditionalWrites: false });
 
 describe('S3 blobs (fauxqs): what only this adapter adds', () => {
   describe('given a bucket that was never provisioned', () => {

@@ -34,8 +34,12 @@ function chunked(bytes: Buffer, size = 64 * 1024): Readable {
   );
 }
 
-/** Registers the suite under `name`; the factory is called once per case. */
-export function blobsConformance(name: string, factory: () => Promise<BlobsFixture>): void {
+/**
+ * Registers the suite under `name`; the factory is called once per case. `conditionalWrites: false`
+ * leaves out the compare-and-swap cases for a backend that cannot run them (the S3 emulator ignores
+ * If-Match / If-None-Match; the S3 adapter's requests are checked in test/unit/aws/s3ConditionalWrites.test.ts).
+ */
+export function blobsConformance(name: string, factory: () => Promise<BlobsFixture>, options: { conditionalWrites?: boolean } = {}): void {
   const given =
     (body: (blobs: Blobs) => Promise<void>) =>
     async (): Promise<void> => {
@@ -118,6 +122,30 @@ export function blobsConformance(name: string, factory: () => Promise<BlobsFixtu
         await blobs.put('results/job-5.json', Buffer.from('five'));
         await blobs.delete('results/job-5.json');
         assert.equal((await blobs.getBytes('results/job-4.json')).toString(), 'four');
+      }));
+    });
+
+    describe('given a document several writers update (compare-and-swap)', { skip: options.conditionalWrites === false ? 'the backend under test ignores conditional writes' : false }, () => {
+      it('when it is created only if absent, then the first create wins and the second is refused', given(async (blobs) => {
+        assert.equal(await blobs.getVersioned('gallery/cas-1.json'), undefined);
+        assert.equal(await blobs.putIfVersion('gallery/cas-1.json', Buffer.from('one'), undefined, { contentType: 'application/json' }), true);
+        assert.equal(await blobs.putIfVersion('gallery/cas-1.json', Buffer.from('two'), undefined), false);
+        assert.equal((await blobs.getBytes('gallery/cas-1.json')).toString(), 'one');
+      }));
+
+      it('when two writers read the same version, then only the first write lands and the second must read again', given(async (blobs) => {
+        await blobs.put('gallery/cas-2.json', Buffer.from('v1'));
+        const a = await blobs.getVersioned('gallery/cas-2.json');
+        const b = await blobs.getVersioned('gallery/cas-2.json');
+        assert.ok(a && b);
+        assert.equal(a.bytes.toString(), 'v1');
+        assert.equal(await blobs.putIfVersion('gallery/cas-2.json', Buffer.from('v2 by a'), a.version), true);
+        assert.equal(await blobs.putIfVersion('gallery/cas-2.json', Buffer.from('v2 by b'), b.version), false, 'b read a version that is gone');
+        const again = await blobs.getVersioned('gallery/cas-2.json');
+        assert.equal(again?.bytes.toString(), 'v2 by a');
+        assert.notEqual(again?.version, b.version);
+        assert.equal(await blobs.putIfVersion('gallery/cas-2.json', Buffer.from('v3 by b'), again!.version), true);
+        assert.equal((await blobs.getBytes('gallery/cas-2.json')).toString(), 'v3 by b');
       }));
     });
   });

@@ -72,9 +72,10 @@ export function pendingSortKey(writtenAtMs: number, stream: string, firstSeq: nu
   return `${String(writtenAtMs).padStart(15, '0')}#${stream}#${firstSeq}`;
 }
 
-/** The item of one append: the events `firstSeq … firstSeq + n - 1` of a stream. */
-export function commitItem(stream: string, firstSeq: number, events: readonly NewEvent[], writtenAtMs: number, pending: boolean): Item {
+/** The item of one append: the events `firstSeq … firstSeq + n - 1` of a stream, with the append's id (a retry recognises its own write). */
+export function commitItem(stream: string, firstSeq: number, events: readonly NewEvent[], writtenAtMs: number, pending: boolean, appendId?: string): Item {
   const item: Item = {
+    ...(appendId ? { appendId: S(appendId) } : {}),
     pk: S(stream),
     sk: N(firstSeq),
     last: N(firstSeq + events.length - 1),

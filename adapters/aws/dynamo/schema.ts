@@ -1,17 +1,17 @@
 /**
  * The one DynamoDB table of the event store: its key schema, its four global secondary indexes and
- * the shape of the three kinds of item it holds. Shared by the store and by provisioning.
+ * the shape of the kinds of item it holds. Shared by the store and by provisioning.
  *
  * | item        | pk                   | sk        | what                                              |
  * |-------------|----------------------|-----------|---------------------------------------------------|
  * | commit      | `job-…`/`instance-…` | first seq | the events of one append (`last`, `events` JSON)  |
  * | read model  | `view#<kind>#<id>`   | 0         | the row (`state`, `seq`, `context` JSON, …)       |
- * | change seq  | `meta#changes`       | 0         | the counter that orders the change feed           |
  *
  * Indexes (all sparse: an item appears only when it has the index's key attributes):
  * - `byState` (`gsi1pk` = `<kind>#<state>`, `gsi1sk` = `<createdAt>#<id>`): list by state, counts;
  * - `byKind`  (`gsi2pk` = `<kind>`,         `gsi2sk` = `<createdAt>#<id>`): list of a kind;
- * - `changes` (`chpk` = `changes`,          `chsk` = change seq, a number): the change feed;
+ * - `changes` (`chpk` = `changes`,          `chsk` = change position, a number: the writer's clock in
+ *   µs when the row was written, no shared counter): the change feed, read with an overlap window;
  * - `pending` (`pendpk` = `pending`,        `pendsk` = `<written ms>#<stream>#<seq>`): commits whose
  *   read model may not be written yet (the marker is removed right after the read-model write).
  */
@@ -23,8 +23,6 @@ export const indexNames = {
   changes: 'changes',
   pending: 'pending',
 } as const;
-
-export const changeCounterKey = { pk: 'meta#changes', sk: 0 } as const;
 
 /** The CreateTable input for the event store table (on-demand capacity). */
 export function eventTableDefinition(tableName: string): CreateTableCommandInput {

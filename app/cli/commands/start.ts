@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
 
 const usage = `Usage: facefleet start [--port n] [--host addr] [--data-dir dir] [--config file] [--cap n] [--backend embedded|aws]
-                       [--log-level fatal|error|warn|info|debug|trace|silent]
+                       [--role all|web|supervisor] [--log-level fatal|error|warn|info|debug|trace|silent]
 
 Starts the web tier (upload page, POST /, /v1 API, inspector) and the supervisor that scales the
 worker fleet with the backlog. Configuration, lowest precedence first: defaults, a JSON file
@@ -17,7 +17,14 @@ worker fleet with the backlog. Configuration, lowest precedence first: defaults,
 e.g. FACEFLEET_HEARTBEAT_SECONDS; PORT for the port), then these flags. The effective configuration
 is printed at start (secrets masked); a bad value stops start-up with one line naming the key.
 
-Keys: backend host port dataDir cap jobsPerInstance emptyPollsToIdle idleSeconds idleFloorSeconds
+Roles (--role, FACEFLEET_ROLE; default all): \`all\` runs the web tier and the supervisor; \`web\` only
+the web tier (run several behind a load balancer; stopping one never touches the fleet); \`supervisor\`
+the supervisor (it still answers HTTP: health, metrics). Supervisors share a lease (a conditional
+write with an expiry, renewed; a lock file in the data dir when embedded): one decides, the others
+stand by and take over within supervisorLeaseSeconds (15) once it stops. Stopping \`all\` terminates
+the fleet; stopping \`supervisor\` leaves it to the standby.
+
+Keys: backend role supervisorLeaseSeconds host port dataDir cap jobsPerInstance emptyPollsToIdle idleSeconds idleFloorSeconds
 pollWaitSeconds visibilityTimeoutSeconds heartbeatSeconds maxReceives maxAttempts supervisorTickMs
 terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds maxUploadBytes maxFiles maxPixels durability
 detector threshold ambiguityMargin ambiguousLabel modelThreads classicTimeoutSeconds maxStreamClients
@@ -39,6 +46,7 @@ interface StartFlags {
   config?: string;
   cap?: string;
   backend?: string;
+  role?: string;
   'log-level'?: string;
 }
 
@@ -54,6 +62,7 @@ function parse(argv: string[]): StartFlags {
         config: { type: 'string' },
         cap: { type: 'string' },
         backend: { type: 'string' },
+        role: { type: 'string' },
         'log-level': { type: 'string' },
       },
     }).values;
@@ -81,7 +90,7 @@ const command: Command = {
     const { loadConfig, describeConfig } = await import('../../config.ts');
     const loaded = loadConfig({
       ...(flags.config ? { file: flags.config } : {}),
-      flags: { port: asNumber(flags.port), host: flags.host, dataDir: flags['data-dir'], cap: asNumber(flags.cap), backend: flags.backend, logLevel: flags['log-level'] },
+      flags: { port: asNumber(flags.port), host: flags.host, dataDir: flags['data-dir'], cap: asNumber(flags.cap), backend: flags.backend, role: flags.role, logLevel: flags['log-level'] },
     });
     const { config } = loaded;
     process.stdout.write(`facefleet config:\n${describeConfig(loaded).join('\n')}\n`);

@@ -150,6 +150,8 @@ describe('AWS errors', () => {
     it('when two writers race, then the loser gets VersionConflictError, not an AWS error', async () => {
       dynamoMock.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', ...meta }));
       dynamoMock.on(QueryCommand).resolves({ Items: [{ last: { N: '1' } }] });
+      // The item at that key is the other writer's (another append id): a real conflict, not our retry.
+      dynamoMock.on(GetItemCommand).resolves({ Item: { appendId: { S: 'the-other-writer' } } });
       const store = createDynamoEventStore({ client: dynamodb, tableName: 't' });
       await assert.rejects(store.append('job-1', 0, [{ type: 'A', at: '2025-01-01T00:00:00.000Z', data: {} }]), VersionConflictError);
       assert.equal(dynamoMock.commandCalls(PutItemCommand).length, 1, 'a conflict is never retried');

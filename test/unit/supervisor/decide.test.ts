@@ -127,6 +127,9 @@ describe('given an instance terminating itself', () => {
       .whenTick()
       .then([{ type: 'ForceTerminate', instanceId: 'a', providerId: 'p-a', reason: 'grace-period-expired' }]);
   });
+  it('past the grace period but EC2 already shutting it down (stopping) → no second terminate', () => {
+    given({ instances: [instance('a', 'terminating', { terminatingAt: iso(21) })], processes: [running('a', 'stopping')] }).whenTick().then([]);
+  });
   it('its process exited without saying so → record the exit', () => {
     given({ instances: [instance('a', 'terminating')], processes: [running('a', 'exited', 0)] })
       .whenTick()

@@ -1,0 +1,21 @@
+/** Defaults that differ on AWS: an EC2 boot takes minutes, so the boot timeout does too unless configured. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { awsBootTimeoutSeconds, loadConfig } from '../../../app/config.ts';
+
+describe('the boot timeout per backend', () => {
+  it('given the aws backend and no bootTimeoutSeconds, then it is minutes and the start-up print says why', () => {
+    const loaded = loadConfig({ env: {}, flags: { backend: 'aws' } });
+    assert.equal(loaded.config.bootTimeoutSeconds, awsBootTimeoutSeconds);
+    assert.ok(awsBootTimeoutSeconds >= 300);
+    assert.ok(loaded.notes.some((n) => /bootTimeoutSeconds 600 on aws/.test(n)));
+  });
+
+  it('given the aws backend and a configured bootTimeoutSeconds, then that value stands', () => {
+    assert.equal(loadConfig({ env: { FACEFLEET_BOOT_TIMEOUT_SECONDS: '90' }, flags: { backend: 'aws' } }).config.bootTimeoutSeconds, 90);
+  });
+
+  it('given the embedded backend, then it stays 60 s (a process boots in about a second)', () => {
+    assert.equal(loadConfig({ env: {}, flags: {} }).config.bootTimeoutSeconds, 60);
+  });
+});
