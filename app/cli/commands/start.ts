@@ -28,7 +28,7 @@ Keys: backend role supervisorLeaseSeconds host port dataDir cap jobsPerInstance 
 pollWaitSeconds visibilityTimeoutSeconds heartbeatSeconds maxReceives maxAttempts supervisorTickMs
 terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds maxUploadBytes maxFiles maxPixels durability
 detector threshold ambiguityMargin ambiguousLabel modelThreads classicTimeoutSeconds maxStreamClients
-maxStreamBufferedBytes submissionsPerClientPerMinute apiKey corsOrigins allowedHosts logLevel
+maxStreamBufferedBytes submissionsPerClientPerMinute keepAliveSeconds apiKey corsOrigins allowedHosts logLevel
 aws{region,endpoints,names}
 
 Logs: one JSON line per event (job and instance lifecycle, supervisor decisions, errors), pretty
