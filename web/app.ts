@@ -65,7 +65,15 @@ function routeOf(ctx: Koa.Context): string {
 export const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'ui');
 
 /** Short page addresses: `/inspector` is the inspector page, `/gallery` the gallery page. */
-const pageAliases: Record<string, string> = { '/inspector': '/inspector.html', '/gallery': '/gallery.html' };
+const pageAliases: Record<string, string> = { '/inspector': '/inspector.html', '/gallery': '/gallery.html', '/history': '/history.html' };
+
+/** A job's result page is a deep link (`/jobs/<id>`) answered by one page that reads the id from its address. */
+const jobPage = /^\/jobs\/[A-Za-z0-9_-]{1,128}\/?$/;
+
+/** The static file a page address is served from, or the path unchanged. */
+export function pagePath(path: string): string {
+  return pageAliases[path] ?? (jobPage.test(path) ? '/job.html' : path);
+}
 
 const goneCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
@@ -142,8 +150,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     app.use(router.allowedMethods());
   }
   app.use(async (ctx, next) => {
-    const page = pageAliases[ctx.path];
-    if (page && (ctx.method === 'GET' || ctx.method === 'HEAD')) ctx.path = page;
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') ctx.path = pagePath(ctx.path);
     await next();
   });
   app.use(serveStatic(publicDir));

@@ -84,11 +84,11 @@ function renderJobs() {
   body.replaceChildren(
     ...rows.map((j) =>
       itemRow('job', j, [
-        h('span', { title: j.fileName ?? '' }, j.fileName ?? '—'),
+        h('a', { href: `/jobs/${enc(j.id)}`, title: `The result of ${j.fileName ?? j.id}`, onclick: (/** @type {Event} */ e) => e.stopPropagation() }, j.fileName ?? 'result'),
         stateBadge(j.state),
         j.label ?? (j.error ? h('span', { class: 'error-text', title: j.error.reason }, j.error.code) : '—'),
         `${j.attempts ?? 0}/${j.maxAttempts ?? 1}`,
-        h('span', { class: 'mono', title: j.instanceId ?? '' }, shortId(j.instanceId)),
+        j.instanceId ? h('a', { class: 'mono', href: `#instance=${enc(j.instanceId)}`, title: j.instanceId, onclick: (/** @type {Event} */ e) => e.stopPropagation() }, shortId(j.instanceId)) : '—',
         h('span', { class: 'mono', title: j.updatedAt ?? '' }, clockTime(j.updatedAt, { ms: false })),
       ]),
     ),
@@ -196,13 +196,16 @@ async function openItem(kind, id, options = { focus: true }) {
     open.seq = story.seq ?? 0;
     $('detail-state').replaceChildren(stateBadge(story.state));
     $('detail-summary').textContent = summary(kind, detail, story);
-    renderTimeline($('detail-body'), kind, story, (k, other) => void openItem(k, other));
+    renderTimeline($('detail-body'), kind, story, (k, other) => void openItem(k, other), { onClose: closeDetail });
+    const resultLink = $('detail-result');
+    resultLink.hidden = kind !== 'job';
+    resultLink.setAttribute('href', kind === 'job' ? `/jobs/${enc(id)}` : '#');
     panel.dataset.kind = kind;
     panel.dataset.id = id;
     panel.dataset.state = story.state;
     if (isNew) {
       announce(`${kind} ${id}: ${story.steps.length} events, now ${story.state}`);
-      if (options.focus) panel.focus();
+      if (options.focus) /** @type {HTMLElement} */ (panel.querySelector('.replay') ?? panel).focus();
     }
   } catch (error) {
     $('detail-body').replaceChildren(h('p', { class: 'alert', role: 'alert' }, words(error)));
@@ -249,7 +252,7 @@ function openFromHash() {
 
 // ───── wiring ─────
 
-$('detail-close').addEventListener('click', () => {
+function closeDetail() {
   const was = open;
   open = null;
   $('detail').hidden = true;
@@ -258,6 +261,14 @@ $('detail-close').addEventListener('click', () => {
   // Focus goes back to the row the history was opened from.
   const selector = was ? `#${was.kind === 'job' ? 'jobs' : 'instances'} tr[data-id='${window.CSS.escape(was.id)}'] button` : '';
   if (selector) setTimeout(() => /** @type {HTMLElement | null} */ (document.querySelector(selector))?.focus(), 150);
+}
+$('detail-close').addEventListener('click', closeDetail);
+// Escape closes the history from anywhere inside it (the replay region handles it too).
+$('detail').addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !event.defaultPrevented) {
+    event.preventDefault();
+    closeDetail();
+  }
 });
 jobFilter.addEventListener('change', () => {
   renderJobs();
