@@ -12,11 +12,13 @@ import { getJob, getJobImage } from './getJob.ts';
 import { jobHistory, type HistoryPage } from './jobHistory.ts';
 import { countJobs, listJobs, type ListInput } from './listJobs.ts';
 import { requeueOrphans, type RequeueOptions } from './requeueOrphans.ts';
+import { searchJobs, type JobSearchInput } from './searchJobs.ts';
 import { submitJobs, type Detector, type SubmitOptions } from './submitJobs.ts';
 
 export { jobView, type JobDetail, type JobTimings, type JobView } from './getJob.ts';
 export type { History } from './jobHistory.ts';
 export type { ListInput } from './listJobs.ts';
+export type { JobSearchInput, JobSearchPage } from './searchJobs.ts';
 export { parseDetector, parseIdempotencyKey, type Detector, type JobSource, type SubmittedJob } from './submitJobs.ts';
 export type { ClassicAnswer } from './classic.ts';
 export type { RequeueOutcome } from './requeueOrphans.ts';
@@ -45,6 +47,8 @@ export function createJobService(deps: JobServiceDeps) {
     get: (jobId: string) => getJob(deps, jobId),
     image: (jobId: string) => getJobImage(deps, jobId),
     list: (input: ListInput = {}) => listJobs(deps.store, input),
+    /** The list filtered by state, file name, label and time range, with bounded work; see searchJobs. */
+    search: (input: JobSearchInput = {}) => searchJobs(deps.store, input),
     history: (jobId: string, page?: HistoryPage) => jobHistory(deps.store, jobId, page),
     counts: () => countJobs(deps.store),
     /** Resolves with the job's row once done or failed. */

@@ -24,10 +24,14 @@ export function jobsRouter(services: ApiServices, config: WebConfig): Router {
   });
 
   router.get('/', async (ctx) => {
-    ctx.body = await services.jobs.list({
+    ctx.body = await services.jobs.search({
       state: queryString(ctx.query.state),
       limit: queryString(ctx.query.limit),
       cursor: queryString(ctx.query.cursor),
+      file: queryString(ctx.query.file),
+      label: queryString(ctx.query.label),
+      from: queryString(ctx.query.from),
+      to: queryString(ctx.query.to),
     });
   });
 

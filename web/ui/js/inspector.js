@@ -6,7 +6,7 @@
  */
 import { enc, getJson, showLive, subscribeLive } from './api.js';
 import { createFleetChart } from './chart.js';
-import { announce, clockTime, h, shortId, stateBadge } from './dom.js';
+import { announce, clockTime, h, labelCells, shortId, stateBadge } from './dom.js';
 import { renderTimeline } from './timeline.js';
 
 const SAMPLE_MS = 1000;
@@ -43,6 +43,8 @@ function scheduleRender() {
     renderQueued = false;
     renderJobs();
     renderInstances();
+    labelCells(/** @type {HTMLTableElement} */ ($('jobs-table')));
+    labelCells(/** @type {HTMLTableElement} */ ($('instances-table')));
   }, 120);
 }
 

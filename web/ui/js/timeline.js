@@ -6,7 +6,7 @@
  * (Home / End for the ends), and a click on a state of the drawing to jump to the event that
  * entered it. Each step shows the state right after it.
  */
-import { clockTime, duration, h } from './dom.js';
+import { clockTime, duration, h, labelCells } from './dom.js';
 import { stateDiagram } from './diagram.js';
 
 /** How long play waits on each step. */
@@ -262,12 +262,13 @@ export function renderTimeline(container, kind, history, open, options = {}) {
       { class: 'table-scroll' },
       h(
         'table',
-        { class: 'timeline', 'aria-label': `Events of ${kind} ${history.id}` },
+        { class: 'timeline cardify', 'aria-label': `Events of ${kind} ${history.id}` },
         h('thead', {}, h('tr', {}, ['#', 'time', 'since start', 'event', 'state after', kind === 'job' ? 'worker' : 'job / by', 'changed'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, rows),
       ),
     ),
   );
+  labelCells(container.querySelector('table'));
   if (groups.length > 0) go(selected);
   else {
     diagramBox.replaceChildren(stateDiagram(kind, { current: 'new', visited: ['new'], taken: [] }));
