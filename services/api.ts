@@ -99,7 +99,7 @@ export function createApiServices(deps: ApiDeps): ApiServices {
     threshold: deps.threshold,
     ...(deps.loadModel ? { loadModel: deps.loadModel } : {}),
   });
-  const instances = createInstanceService({ store: deps.store });
+  const instances = createInstanceService({ store: deps.store, now: () => deps.clock.now() });
   const probes = { store: deps.store, requests: deps.requests, blobs: deps.blobs, onWarning };
   let stopping = false;
 

@@ -14,6 +14,7 @@ import { createAuth } from './auth.ts';
 import { errorMiddleware, type ErrorLogger } from './errors.ts';
 import { classicRouter } from './routes/classic.ts';
 import { galleryDocumentRouter, galleryRouter } from './routes/gallery.ts';
+import { fleetRouter } from './routes/fleet.ts';
 import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { streamRouter } from './routes/stream.ts';
@@ -143,6 +144,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     galleryRouter(services, config),
     galleryDocumentRouter(services),
     instancesRouter(services),
+    fleetRouter(services),
     systemRouter(services),
     streamRouter(services, config),
   ]) {

@@ -227,4 +227,73 @@ describe('given a facefleet with Ada and Grace enrolled', { timeout: 240_000 }, 
     await html.body?.cancel();
     assert.equal(html.status, 404, 'only /jobs/<id> is a page address');
   });
+
+  test('when the history is searched by file name, label and time, then only those jobs show, each opening its result', async () => {
+    const page = await open('/history.html');
+    await page.waitForFunction(() => document.querySelectorAll('#history tr[data-id]').length === 3);
+    await page.getByLabel('File name contains').fill('SAMPLE5');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('#history tr[data-id]').length === 1);
+    assert.equal(await page.locator('#history tr[data-id]').getAttribute('data-id'), jobIds[0]);
+    assert.match(page.url(), /\?file=SAMPLE5$/, 'the search is in the address');
+
+    // Reloaded, the address keeps the search; then label and state narrow it another way.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#history tr[data-id]').length === 1);
+    assert.equal(await page.getByLabel('File name contains').inputValue(), 'SAMPLE5');
+    await page.getByLabel('File name contains').fill('');
+    await page.getByLabel('Label').fill('ada');
+    await page.getByLabel('State').selectOption('done');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('#history tr[data-id]').length === 1 && document.querySelector('#history tr[data-id]')?.getAttribute('data-state') === 'done');
+    assert.equal(await page.locator('#history tr[data-id]').getAttribute('data-id'), jobIds[2], 'sample1 is the job labelled Ada');
+
+    // A range that starts after every job finds nothing and says so.
+    await page.getByLabel('Label').fill('');
+    await page.getByLabel('Submitted from').fill('2099-01-01T00:00:00');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('#history .empty-row', { hasText: 'No job matches this search.' }).waitFor();
+
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('#history tr[data-id]').length === 3);
+    await screenshot(page, 'history-1440');
+    await page.setViewportSize(phone);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the phone history does not scroll sideways (${overflow} px too wide)`);
+    assert.equal(await page.locator('#history tr[data-id] td[data-label="state"]').first().isVisible(), true, 'rows become labelled cards');
+    await screenshot(page, 'history-390');
+
+    await page.locator('#history tr[data-id] a').first().click();
+    await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]+$/);
+    await page.locator('#result[data-result="shown"]').waitFor({ timeout: 20_000 });
+  });
+
+  test('when an instance is replayed in the inspector, then repeated events are one row with a count and Escape closes it', async () => {
+    const page = await open('/inspector.html');
+    const worker = await page.evaluate(async (id) => (await (await fetch(`/v1/jobs/${id}`)).json()).instanceId as string, jobIds[2]);
+    // Wait until the worker has left: its history is then complete.
+    await page.waitForFunction(async (id) => (await (await fetch(`/v1/instances/${id}`)).json()).state === 'terminated', worker, { timeout: 60_000, polling: 250 });
+    await page.goto(new URL(`/inspector.html#instance=${worker}`, server.url).href);
+    const detail = page.locator('#detail[data-kind="instance"]');
+    await detail.locator('svg.diagram[data-current="terminated"]').waitFor();
+    const rows = await detail.locator('.timeline tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-type'), Number(tr.getAttribute('data-count'))] as const));
+    const events = await page.evaluate(async (id) => (await (await fetch(`/v1/instances/${id}/history`)).json()).steps.length as number, worker);
+    assert.equal(rows.reduce((sum, [, n]) => sum + n, 0), events, 'every event is in a row');
+    const quiet = await detail.locator('.timeline tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('td:nth-child(5)')?.textContent?.includes('→') === false && tr.getAttribute('data-state')));
+    for (const [i, state] of quiet.entries()) assert.ok(!(state && quiet[i - 1] === state), `no two quiet rows in ${state} follow each other`);
+    assert.ok(rows.some(([, n]) => n >= 2), 'the idle heartbeats and empty polls are one row with counts');
+    assert.ok((await detail.locator('.edge-label').count()) >= 10, 'the transitions are named');
+    assert.equal(await detail.locator('.edge-label.taken', { hasText: 'Booted' }).count() >= 1, true);
+    await screenshot(page, 'inspector-instance-1440');
+    await page.setViewportSize(phone);
+    await screenshot(page, 'inspector-instance-390');
+    await page.setViewportSize(desktop);
+
+    await detail.locator('.replay').focus();
+    await page.keyboard.press('Home');
+    assert.equal(await detail.locator('svg.diagram').getAttribute('data-current'), 'requested');
+    await page.keyboard.press('Escape');
+    await page.locator('#detail').waitFor({ state: 'hidden' });
+    assert.equal(new URL(page.url()).hash, '', 'closing forgets the deep link');
+  });
 });

@@ -25,8 +25,9 @@ const PLAY_MS = 700;
  *
  * @typedef {{ id: string, stream: string, state: string, seq: number, steps: Step[], problems?: Array<{ seq: number, type: string, reason: string }> }} History
  *
- * A row of the table: one step, or a run of steps with the same event that changed no state.
- * @typedef {{ first: Step, last: Step, count: number, index: number }} Row
+ * A row of the table: one step, or a run of quiet steps (no state change: polled empty,
+ * heartbeats) in one state, with how many of each event type it holds.
+ * @typedef {{ first: Step, last: Step, count: number, index: number, quiet: boolean, types: Map<string, number>, steps: Step[] }} Row
  */
 
 /** Context fields every event touches (not worth a line). */
@@ -41,7 +42,7 @@ const NOISE = new Set(['updatedAt', 'lastHeartbeatAt', 'emptyPolls']);
 export function readable(field, value) {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'string') {
-    if (/At$/.test(field) && !Number.isNaN(Date.parse(value))) return clockTime(value);
+    if ((/At$|Since$/.test(field) || /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value)) && !Number.isNaN(Date.parse(value))) return clockTime(value);
     return value.length > 60 ? `${value.slice(0, 59)}…` : value;
   }
   if (typeof value === 'number') return /Ms$/.test(field) ? duration(value) : String(Math.round(value * 1000) / 1000);
@@ -56,11 +57,17 @@ export function readable(field, value) {
 }
 
 /**
- * The fields an event changed, as a list of `field  before → after` pairs (first values: only after).
- * @param {Step} step
+ * The fields a row's events changed, as a list of `field  before → after` pairs (first values:
+ * only after); over a run, each field from its first before to its last after.
+ * @param {Step[]} steps
  */
-function changeList(step) {
-  const changes = step.changes.filter(([field]) => !NOISE.has(field));
+function changeList(steps) {
+  /** @type {Map<string, [string, unknown, unknown]>} */
+  const merged = new Map();
+  for (const step of steps) {
+    for (const [field, before, after] of step.changes) merged.set(field, [field, merged.get(field)?.[1] ?? before, after]);
+  }
+  const changes = [...merged.values()].filter(([field]) => !NOISE.has(field));
   if (changes.length === 0) return h('span', { class: 'muted' }, '—');
   return h(
     'dl',
@@ -98,8 +105,8 @@ function handledBy(kind, step, open) {
 }
 
 /**
- * Consecutive events of one type that leave the state as it was (polled empty, heartbeats) become
- * one row with a count. Pure.
+ * Consecutive events that leave the state as it was (polled empty, heartbeats) become one row with
+ * a count per event type; an event that moves the state is always a row of its own. Pure.
  * @param {Step[]} steps
  * @returns {Row[]}
  */
@@ -108,11 +115,13 @@ export function collapseSteps(steps) {
   const rows = [];
   for (const step of steps) {
     const last = rows.at(-1);
-    const still = step.stateBefore === step.stateAfter && !step.problem;
-    if (last && still && last.last.type === step.type && last.last.stateAfter === step.stateAfter && last.last.stateBefore === last.last.stateAfter) {
+    const quiet = step.stateBefore === step.stateAfter && !step.problem;
+    if (last && quiet && last.quiet && last.last.stateAfter === step.stateAfter) {
       last.last = step;
       last.count += 1;
-    } else rows.push({ first: step, last: step, count: 1, index: rows.length });
+      last.types.set(step.type, (last.types.get(step.type) ?? 0) + 1);
+      last.steps.push(step);
+    } else rows.push({ first: step, last: step, count: 1, index: rows.length, quiet, types: new Map([[step.type, 1]]), steps: [step] });
   }
   return rows;
 }
@@ -205,7 +214,7 @@ export function renderTimeline(container, kind, history, open, options = {}) {
     const repeated = group.count > 1;
     return h(
       'tr',
-      { dataset: { seq: String(step.seq), type: step.type, state: step.stateAfter, count: String(group.count) } },
+      { dataset: { seq: String(step.seq), type: step.type, types: [...group.types.keys()].join(' '), state: step.stateAfter, count: String(group.count) } },
       h(
         'td',
         {},
@@ -217,7 +226,13 @@ export function renderTimeline(container, kind, history, open, options = {}) {
       ),
       h('td', { class: 'mono' }, clockTime(step.at)),
       h('td', { class: 'mono' }, Number.isFinite(at - first) ? `+${duration(at - first)}` : '—'),
-      h('td', {}, step.type, repeated ? h('span', { class: 'count', title: `${group.count} identical events` }, ` ×${group.count}`) : null),
+      h(
+        'td',
+        {},
+        repeated
+          ? [...group.types].flatMap(([type, n], i) => [i > 0 ? h('br') : null, type, h('span', { class: 'count', title: `${n} of these in a row` }, ` ×${n}`)])
+          : step.type,
+      ),
       h(
         'td',
         {},
@@ -225,7 +240,7 @@ export function renderTimeline(container, kind, history, open, options = {}) {
         h('span', { class: 'state', dataset: { state: step.stateAfter } }, step.stateAfter),
       ),
       h('td', {}, handledBy(kind, step, open)),
-      h('td', { class: step.problem ? 'problem' : 'changes' }, step.problem ? `${step.problem.kind}: ${step.problem.reason}` : changeList(group.last)),
+      h('td', { class: step.problem ? 'problem' : 'changes' }, step.problem ? `${step.problem.kind}: ${step.problem.reason}` : changeList(group.steps)),
     );
   });
 
