@@ -108,7 +108,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
     await inspector.waitForFunction(() => document.querySelector('svg.chart')?.getAttribute('data-instances') === '0', null, { timeout: 60_000 });
     assert.equal(await inspector.locator('#queue-nums [data-key="visible"]').textContent(), '0');
     assert.ok((await chart.locator('[data-series="booting"], [data-series="working"]').count()) >= 1, 'instances are drawn as areas');
-    assert.equal(await chart.locator('polyline[data-series="visible"]').count(), 1);
+    assert.equal(await chart.locator('polyline[data-series="queued"]').count(), 1);
 
     await inspector.waitForFunction(() => {
       const rows = Array.from(document.querySelectorAll("#instances tr[data-id]"));

@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * The inspector: counts and queue depth sampled every second into the fleet chart, live tables of
+ * The inspector: counts and queue depth read every second, the fleet chart drawn from the server's
+ * history of the fleet (a range of 5 min, 1 h or 24 h, re-read while the page is open), live tables of
  * jobs and instances (first page read once, then kept current from `GET /v1/stream`), filters by
  * state, and the replayed history of a chosen job or instance (deep-linkable as `#job=<id>`).
  */
@@ -165,11 +166,37 @@ async function sample() {
     }
     renderCounts($('job-counts'), counts.jobs ?? {}, JOB_STATES);
     renderCounts($('instance-counts'), counts.instances ?? {}, INSTANCE_STATES);
-    chart.add({ t: Date.now(), visible: requests.visible ?? 0, inFlight: requests.inFlight ?? 0, instances: counts.instances ?? {} });
     if (errorBox.textContent?.startsWith('The counts')) errorBox.textContent = '';
   } catch (error) {
     errorBox.textContent = `The counts could not be read: ${words(error)}`;
   }
+}
+
+/** The chart's range, and how often it is re-read (a longer range changes less per pixel). */
+let chartRange = '5m';
+const CHART_REFRESH_MS = /** @type {Record<string, number>} */ ({ '5m': 2000, '1h': 10_000, '24h': 60_000 });
+let chartTimer = 0;
+let chartRead = 0;
+
+async function loadChart() {
+  window.clearTimeout(chartTimer);
+  const mine = ++chartRead;
+  try {
+    const history = await getJson(`/v1/fleet/history?range=${enc(chartRange)}`);
+    if (mine === chartRead) chart.show(history);
+    if (errorBox.textContent?.startsWith('The fleet history')) errorBox.textContent = '';
+  } catch (error) {
+    errorBox.textContent = `The fleet history could not be read: ${words(error)}`;
+  }
+  if (mine === chartRead) chartTimer = window.setTimeout(() => void loadChart(), CHART_REFRESH_MS[chartRange] ?? 5000);
+}
+
+for (const button of document.querySelectorAll('#chart-range button')) {
+  button.addEventListener('click', () => {
+    chartRange = /** @type {HTMLElement} */ (button).dataset.range ?? '5m';
+    for (const other of document.querySelectorAll('#chart-range button')) other.setAttribute('aria-pressed', String(other === button));
+    void loadChart();
+  });
 }
 
 // ───── history ─────
@@ -306,4 +333,5 @@ void loadList('job');
 void loadList('instance');
 void sample();
 setInterval(() => void sample(), SAMPLE_MS);
+void loadChart();
 openFromHash();
