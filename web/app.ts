@@ -14,6 +14,7 @@ import { createAuth } from './auth.ts';
 import { errorMiddleware, type ErrorLogger } from './errors.ts';
 import { classicRouter } from './routes/classic.ts';
 import { galleryDocumentRouter, galleryRouter } from './routes/gallery.ts';
+import { galleryFromJobRouter } from './routes/galleryFromJob.ts';
 import { fleetRouter } from './routes/fleet.ts';
 import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
@@ -141,6 +142,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(classicRouter(services, config).routes());
   for (const router of [
     jobsRouter(services, config),
+    galleryFromJobRouter(services),
     galleryRouter(services, config),
     galleryDocumentRouter(services),
     instancesRouter(services),
