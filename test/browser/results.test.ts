@@ -335,4 +335,36 @@ describe('given a facefleet with Ada and Grace enrolled', { timeout: 240_000 }, 
     assert.ok(fontPx >= 9, `chart text stays legible on a phone (${fontPx.toFixed(1)} px)`);
     await screenshot(page, 'inspector-390');
   });
+
+  test('when face 3 of the group photo is added to a new person, then exactly that face is enrolled; "Not this person" records nothing', async () => {
+    const gallery = async () => (await (await fetch(new URL('/v1/gallery', server.url))).json()) as { subjects: Array<{ name: string; examples: Array<{ descriptor: number[]; sourceName?: string }> }> };
+    const page = await open(`/jobs/${jobIds[0] ?? ''}`);
+    await page.locator('#result[data-result="shown"]').waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Add face 3 to a person' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Person', { exact: true }).selectOption({ label: 'New person…' });
+    await dialog.getByLabel('Name of the new person').fill('Hedy');
+    await screenshot(page, 'result-enrol-1440');
+    await dialog.getByRole('button', { name: 'Add face' }).click();
+    await page.locator('.faces-list li[data-face="2"] [data-role="enrol-status"]', { hasText: 'Face 3 added to Hedy.' }).waitFor();
+    const job = (await (await fetch(new URL(`/v1/jobs/${jobIds[0]}`, server.url))).json()) as { result: { faces: Array<{ descriptor: number[] }> } };
+    const hedy = (await gallery()).subjects.find((p) => p.name === 'Hedy');
+    assert.equal(hedy?.examples.length, 1);
+    assert.deepEqual(hedy?.examples[0]?.descriptor, job.result.faces[2]?.descriptor, 'the face picked, not the largest');
+    assert.equal(hedy?.examples[0]?.sourceName, 'sample5.jpg (face 3)');
+
+    // sample1 is Ada: "Not this person" offers everyone but Ada, and closing it records nothing.
+    const before = JSON.stringify(await gallery());
+    const ada = await open(`/jobs/${jobIds[2] ?? ''}`, phone);
+    await ada.locator('#result[data-result="shown"]').waitFor({ timeout: 20_000 });
+    await ada.getByRole('button', { name: /^Face \d+ is not Ada$/ }).first().click();
+    const picker = ada.getByRole('dialog');
+    await picker.getByText('Nothing is recorded until you pick the right person').waitFor();
+    const options = await picker.getByLabel('Person', { exact: true }).locator('option').allTextContents();
+    assert.deepEqual(options, ['Grace', 'Hedy', 'New person…']);
+    await screenshot(ada, 'result-not-this-person-390');
+    await ada.keyboard.press('Escape');
+    await picker.waitFor({ state: 'hidden' });
+    assert.equal(JSON.stringify(await gallery()), before, 'nothing was recorded');
+  });
 });

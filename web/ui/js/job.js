@@ -8,7 +8,8 @@
  */
 import { ApiError, enc, getJson, showLive, subscribeLive } from './api.js';
 import { announce, clockTime, duration, h, stateBadge } from './dom.js';
-import { faceLayer, faceList, headline, linkHover } from './faces.js';
+import { openEnrol } from './enrolFace.js';
+import { faceLayer, faceList, faceName, headline, linkHover } from './faces.js';
 import { renderTimeline } from './timeline.js';
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -54,6 +55,45 @@ function facts(job) {
   ].filter((x) => x !== null);
 }
 
+/**
+ * "Add to person…" and, for a named face, "Not this person" (which records nothing by itself).
+ * @param {import('./faces.js').Face} face
+ * @param {number} index
+ * @param {import('./faces.js').Result} result
+ */
+function faceActions(face, index, result) {
+  const label = faceName(face);
+  const status = h('span', { class: 'enrol-status', role: 'status', dataset: { role: 'enrol-status' } });
+  const target = () => ({ jobId, index, label, crop: faceCrop(face, result), done: (/** @type {string} */ words) => (status.textContent = words) });
+  return h(
+    'span',
+    { class: 'face-actions' },
+    h('button', { type: 'button', class: 'secondary', 'aria-label': `Add face ${index + 1} to a person`, onclick: () => void openEnrol(target()) }, 'Add to person…'),
+    label !== 'unknown'
+      ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Face ${index + 1} is not ${label}`, onclick: () => void openEnrol(target(), { notThisPerson: true }) }, 'Not this person')
+      : null,
+    status,
+  );
+}
+
+/**
+ * The face cut out of the photo shown, for the picker (a CSS crop of the same image).
+ * @param {import('./faces.js').Face} face
+ * @param {import('./faces.js').Result} result
+ */
+function faceCrop(face, result) {
+  const size = 96;
+  const scale = size / Math.max(face.box.width, face.box.height);
+  const crop = h('div', { class: 'face-crop', 'aria-hidden': 'true' });
+  const img = h('img', { src: `/v1/jobs/${enc(jobId)}/image`, alt: '' });
+  img.style.width = `${result.width * scale}px`;
+  img.style.height = `${result.height * scale}px`;
+  img.style.left = `${-face.box.x * scale + (size - face.box.width * scale) / 2}px`;
+  img.style.top = `${-face.box.y * scale + (size - face.box.height * scale) / 2}px`;
+  crop.append(img);
+  return crop;
+}
+
 /** Reads the job (and, when it moved on, its history) and draws what changed. */
 async function load() {
   let job;
@@ -84,7 +124,7 @@ async function load() {
     photo.querySelector('.frame')?.remove();
     photo.append(faceLayer(result));
     $('headline').textContent = `${headline(result)} · ${result.faces.length} face${result.faces.length === 1 ? '' : 's'}`;
-    $('faces').replaceChildren(faceList(result, { threshold: await threshold() }));
+    $('faces').replaceChildren(faceList(result, { threshold: await threshold(), actions: (face, index) => faceActions(face, index, result) }));
     resultBox.dataset.result = 'shown';
   } else if (job.state === 'failed') {
     $('headline').textContent = '';
