@@ -323,6 +323,13 @@ describe('given a facefleet with Ada and Grace enrolled', { timeout: 240_000 }, 
       return document.querySelector('.chart-tip')?.textContent ?? null;
     });
     assert.match(tipText ?? '', /\d\d:\d\d:\d\d · \d+ instances? \(.*working \d/);
+    // The same readout from the keyboard alone.
+    await page.locator('svg.chart').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    assert.match((await page.locator('.chart-tip:not([hidden])').textContent()) ?? '', /^\d\d:\d\d:\d\d · \d+ instances? .*jobs waiting \d+/);
+    await page.keyboard.press('Escape');
+    await page.locator('.chart-tip').waitFor({ state: 'hidden' });
     assert.equal(await chart.locator('text.axis-label', { hasText: 'instances' }).count(), 1);
     assert.equal(await chart.locator('text.axis-label', { hasText: 'jobs' }).count(), 1);
     await screenshot(page, 'inspector-chart-1440');

@@ -95,14 +95,14 @@ function at(items, time, t) {
  * @param {HTMLElement} container
  */
 export function createFleetChart(container) {
-  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'chart-title chart-desc' });
+  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'chart-title chart-desc', 'aria-describedby': 'chart-tip' });
   const title = s('title', { id: 'chart-title' }, 'Instances by state and jobs waiting over time');
   const desc = s('desc', { id: 'chart-desc' }, 'Loading the fleet history…');
   const plot = s('g');
   const cursor = s('line', { class: 'cursor', y1: TOP.y, y2: BOTTOM.y + BOTTOM.h, visibility: 'hidden' });
   const hit = s('rect', { class: 'hit', x: PAD.left, y: TOP.y, width: W - PAD.left - PAD.right, height: BOTTOM.y + BOTTOM.h - TOP.y, fill: 'transparent' });
   svg.append(title, desc, plot, cursor, hit);
-  const tip = h('div', { class: 'chart-tip', role: 'status', hidden: true });
+  const tip = h('div', { class: 'chart-tip', id: 'chart-tip', role: 'status', hidden: true });
   const peaks = h('p', { class: 'muted', dataset: { role: 'chart-peaks' } });
   const legend = h(
     'ul',
@@ -198,13 +198,21 @@ export function createFleetChart(container) {
     desc.textContent = text;
     peaks.textContent = text;
     drawn = { history, slices, x, t: (/** @type {number} */ px) => from + ((px - x0) / (x1 - x0)) * span };
+    if (readoutX !== null) readout(readoutX);
   }
 
-  /** @param {MouseEvent} event */
-  function hover(event) {
+  /** Where the readout is, in viewBox units (null: hidden). */
+  /** @type {number | null} */
+  let readoutX = null;
+
+  /**
+   * Shows the values at viewBox position `px` (clamped to the plot).
+   * @param {number} px
+   */
+  function readout(px) {
     if (!drawn) return;
-    const box = svg.getBoundingClientRect();
-    const px = ((event.clientX - box.left) / box.width) * W;
+    px = Math.max(PAD.left, Math.min(W - PAD.right, px));
+    readoutX = px;
     const t = drawn.t(px);
     const slice = at(drawn.slices, (sl) => sl.t, t);
     const point = at(drawn.history.backlog, (p) => Date.parse(p.at), t);
@@ -219,13 +227,36 @@ export function createFleetChart(container) {
       h('span', {}, ` · jobs waiting ${point?.queued ?? 0}, being processed ${point?.processing ?? 0}`),
     );
     tip.hidden = false;
-    tip.style.left = `${Math.min(Math.max(0, event.clientX - box.left + 12), Math.max(0, box.width - 280))}px`;
+    const box = svg.getBoundingClientRect();
+    const left = (px / W) * box.width;
+    tip.style.left = `${Math.min(Math.max(0, left + 12), Math.max(0, box.width - 280))}px`;
   }
-  hit.addEventListener('mousemove', /** @type {EventListener} */ (hover));
-  hit.addEventListener('mouseleave', () => {
+
+  function hideReadout() {
+    readoutX = null;
     cursor.setAttribute('visibility', 'hidden');
     tip.hidden = true;
+  }
+
+  hit.addEventListener('mousemove', (event) => {
+    const box = svg.getBoundingClientRect();
+    readout(((/** @type {MouseEvent} */ (event).clientX - box.left) / box.width) * W);
   });
+  hit.addEventListener('mouseleave', hideReadout);
+  // The same readout from the keyboard: arrows move it by 1/100 of the range, Home / End jump.
+  svg.setAttribute('tabindex', '0');
+  svg.addEventListener('keydown', (event) => {
+    const step = (W - PAD.left - PAD.right) / 100;
+    const from = readoutX ?? W - PAD.right;
+    /** @type {Record<string, number>} */
+    const moves = { ArrowLeft: from - step, ArrowRight: from + step, Home: PAD.left, End: W - PAD.right };
+    const key = /** @type {KeyboardEvent} */ (event).key;
+    if (key in moves) {
+      event.preventDefault();
+      readout(/** @type {number} */ (moves[key]));
+    } else if (key === 'Escape') hideReadout();
+  });
+  svg.addEventListener('blur', hideReadout);
 
   return { show, element: svg };
 }

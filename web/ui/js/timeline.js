@@ -144,23 +144,25 @@ export function renderTimeline(container, kind, history, open, options = {}) {
   let playing = 0;
 
   const caption = h('p', { class: 'replay-caption', 'aria-live': 'polite', dataset: { role: 'replay-caption' } });
-  const previous = h('button', { type: 'button', class: 'secondary', 'aria-label': 'Previous event', onclick: () => go(selected - 1) }, '◀ Previous');
+  const previous = h('button', { type: 'button', class: 'secondary', 'aria-label': 'Previous event', onclick: () => jumpTo(selected - 1) }, '◀ Previous');
   const play = h('button', { type: 'button', class: 'secondary', 'aria-label': 'Play', onclick: () => togglePlay() }, '▶ Play');
-  const next = h('button', { type: 'button', class: 'secondary', 'aria-label': 'Next event', onclick: () => go(selected + 1) }, 'Next ▶');
+  const next = h('button', { type: 'button', class: 'secondary', 'aria-label': 'Next event', onclick: () => jumpTo(selected + 1) }, 'Next ▶');
   const position = h('span', { class: 'muted replay-position' });
   const controls = h('div', { class: 'replay-controls', role: 'group', 'aria-label': 'Replay' }, previous, play, next, position);
 
   /** @param {number} index */
   function jumpTo(index) {
     stopPlay();
-    go(index);
+    go(index, true);
   }
 
   /**
-   * Shows the state right after row `index` (clamped).
+   * Shows the state right after row `index` (clamped); `reveal` scrolls its row into view (not on
+   * the first drawing, which must not move the page).
    * @param {number} index
+   * @param {boolean} [reveal]
    */
-  function go(index) {
+  function go(index, reveal = false) {
     if (groups.length === 0) return;
     selected = Math.max(0, Math.min(groups.length - 1, index));
     const group = /** @type {Row} */ (groups[selected]);
@@ -172,7 +174,7 @@ export function renderTimeline(container, kind, history, open, options = {}) {
     const events = new Map(moves.map((st) => [`${st.stateBefore}→${st.stateAfter}`, st.type]));
     diagramBox.replaceChildren(stateDiagram(kind, { current, visited, taken, events }, enteredBy));
     rows.forEach((row, i) => row.setAttribute('aria-current', String(i === selected)));
-    rows[selected]?.scrollIntoView?.({ block: 'nearest' });
+    if (reveal) rows[selected]?.scrollIntoView?.({ block: 'nearest' });
     previous.disabled = selected === 0;
     next.disabled = selected === groups.length - 1;
     position.textContent = `event ${group.last.seq} of ${steps.at(-1)?.seq ?? 0}`;
@@ -204,7 +206,7 @@ export function renderTimeline(container, kind, history, open, options = {}) {
     if (selected >= groups.length - 1) go(0);
     play.textContent = '❚❚ Pause';
     play.setAttribute('aria-label', 'Pause');
-    playing = window.setInterval(() => go(selected + 1), PLAY_MS);
+    playing = window.setInterval(() => go(selected + 1, true), PLAY_MS);
   }
 
   const rows = groups.map((group, index) => {

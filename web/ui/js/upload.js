@@ -13,7 +13,9 @@ import { forgetJobs, readRecentJobs, saveRecentJobs } from './recentJobs.js';
 
 /** Uploads in flight at once; the rest wait their turn. */
 const PARALLEL_UPLOADS = 4;
-const FINAL = new Set(['done', 'failed', 'refused']);
+/** States a card still moves on from; every other one (done, failed, refused, or one added later) is final. */
+const MOVING = new Set(['uploading', 'loading', 'queued', 'processing']);
+const FINAL = { has: (/** @type {string} */ state) => !MOVING.has(state) };
 
 /**
  * @typedef {object} Card
@@ -360,7 +362,10 @@ for (const { id, fileName } of readRecentJobs()) {
       card.state = 'refused';
       render(card);
       showError(card, error instanceof ApiError && error.status === 404 ? 'This job is no longer stored.' : error instanceof Error ? error.message : String(error));
-      if (error instanceof ApiError && error.status === 404) forgetJobs([id]);
+      if (error instanceof ApiError && error.status === 404) {
+        forgetJobs([id]);
+        card.jobId = null; // not saved again with the session's jobs
+      }
     },
   );
 }
