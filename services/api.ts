@@ -9,6 +9,7 @@ import { createChangeFeed, type ChangeFeed } from './streams/changeFeed.ts';
 import type { Clock } from './clock.ts';
 import { checkHealth, checkReadiness, type Health, type Readiness } from './health/health.ts';
 import { createGalleryService, type FaceModelLike, type GalleryService } from './gallery/index.ts';
+import { enrolFaceFromJob, type EnrolledFromJob } from './gallery/enrolFromJob.ts';
 import { createInstanceService, instanceView, type InstanceService } from './instances/instances.ts';
 import { createJobService, jobView, type Detector, type JobService } from './jobs/index.ts';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads/uploads.ts';
@@ -59,6 +60,8 @@ export type ChangeEvent = { kind: 'job'; row: ReturnType<typeof jobView> } | { k
 export interface ApiServices {
   jobs: JobService;
   gallery: GalleryService;
+  /** Enrols one chosen face of a finished job into a subject (no model run); see enrolFromJob.ts. */
+  enrolFaceFromJob(subjectId: string, body: unknown): Promise<EnrolledFromJob>;
   instances: InstanceService;
   queues: { depths(): Promise<QueueDepths> };
   /** Jobs and instances by state. */
@@ -100,13 +103,15 @@ export function createApiServices(deps: ApiDeps): ApiServices {
     threshold: deps.threshold,
     ...(deps.loadModel ? { loadModel: deps.loadModel } : {}),
   });
-  const instances = createInstanceService({ store: deps.store });
+  const instances = createInstanceService({ store: deps.store, now: () => deps.clock.now() });
   const probes = { store: deps.store, requests: deps.requests, blobs: deps.blobs, onWarning };
   let stopping = false;
 
   return {
     jobs,
     gallery,
+    enrolFaceFromJob: (subjectId: string, body: unknown) =>
+      enrolFaceFromJob({ store: deps.store, blobs: deps.blobs, clock: deps.clock, ...(deps.threshold === undefined ? {} : { threshold: deps.threshold }) }, subjectId, body),
     instances,
     queues: {
       async depths() {

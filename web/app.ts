@@ -15,6 +15,8 @@ import { errorMiddleware, type ErrorLogger } from './errors.ts';
 import { classicRouter } from './routes/classic.ts';
 import { deadLettersRouter } from './routes/deadLetters.ts';
 import { galleryDocumentRouter, galleryRouter } from './routes/gallery.ts';
+import { galleryFromJobRouter } from './routes/galleryFromJob.ts';
+import { fleetRouter } from './routes/fleet.ts';
 import { instancesRouter } from './routes/instances.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { streamRouter } from './routes/stream.ts';
@@ -71,7 +73,15 @@ function routeOf(ctx: Koa.Context): string {
 export const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'ui');
 
 /** Short page addresses: `/inspector` is the inspector page, `/gallery` the gallery page. */
-const pageAliases: Record<string, string> = { '/inspector': '/inspector.html', '/gallery': '/gallery.html' };
+const pageAliases: Record<string, string> = { '/inspector': '/inspector.html', '/gallery': '/gallery.html', '/history': '/history.html' };
+
+/** A job's result page is a deep link (`/jobs/<id>`) answered by one page that reads the id from its address. */
+const jobPage = /^\/jobs\/[A-Za-z0-9_-]{1,128}\/?$/;
+
+/** The static file a page address is served from, or the path unchanged. */
+export function pagePath(path: string): string {
+  return pageAliases[path] ?? (jobPage.test(path) ? '/job.html' : path);
+}
 
 const goneCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
@@ -141,9 +151,11 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     jobsRouter(services, config),
     verifyRouter(services, config),
     deadLettersRouter(services),
+    galleryFromJobRouter(services),
     galleryRouter(services, config),
     galleryDocumentRouter(services),
     instancesRouter(services),
+    fleetRouter(services),
     systemRouter(services),
     streamRouter(services, config),
     openApiRouter(),
@@ -152,8 +164,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
     app.use(router.allowedMethods());
   }
   app.use(async (ctx, next) => {
-    const page = pageAliases[ctx.path];
-    if (page && (ctx.method === 'GET' || ctx.method === 'HEAD')) ctx.path = page;
+    if (ctx.method === 'GET' || ctx.method === 'HEAD') ctx.path = pagePath(ctx.path);
     await next();
   });
   app.use(serveStatic(publicDir));

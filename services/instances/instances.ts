@@ -8,6 +8,7 @@ import { checkId } from '../jobs/getJob.ts';
 import { streamHistory, type History, type HistoryPage } from '../jobs/jobHistory.ts';
 import { listRows, withZeros, type ListInput } from '../jobs/listJobs.ts';
 import { num, str } from '../contextFields.ts';
+import { fleetHistory, type FleetHistory } from './fleetHistory.ts';
 
 /** An instance as clients see it. */
 export interface InstanceView {
@@ -56,7 +57,7 @@ export function instanceView(row: ReadModelRow): InstanceView {
 }
 
 /** The instance use cases over one event store. */
-export function createInstanceService(deps: { store: EventStore }) {
+export function createInstanceService(deps: { store: EventStore; now?: () => Date }) {
   return {
     /** One page of instances, newest first. */
     async list(input: ListInput = {}): Promise<{ items: InstanceView[]; next?: string }> {
@@ -73,6 +74,8 @@ export function createInstanceService(deps: { store: EventStore }) {
     },
     /** The instance's events with the state after each. */
     history: (instanceId: string, page?: HistoryPage): Promise<History> => streamHistory(deps.store, 'instance', instanceId, page),
+    /** The fleet's state periods and backlog over a past range (5m, 1h, 24h); see fleetHistory. */
+    fleetHistory: (range?: string): Promise<FleetHistory> => fleetHistory({ store: deps.store, now: deps.now ?? (() => new Date()) }, range),
     /** Instances per state, every state present. */
     counts: async () => withZeros(await deps.store.counts('instance'), instanceStates),
   };

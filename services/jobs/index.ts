@@ -14,6 +14,7 @@ import { getJob, getJobImage } from './getJob.ts';
 import { jobHistory, type HistoryPage } from './jobHistory.ts';
 import { countJobs, listJobs, type ListInput } from './listJobs.ts';
 import { requeueOrphans, type RequeueOptions } from './requeueOrphans.ts';
+import { searchJobs, type JobSearchInput } from './searchJobs.ts';
 import { submitJobs, type Detector, type SubmitOptions } from './submitJobs.ts';
 import { submitVerify, type VerifyInput } from './submitVerify.ts';
 import { WaitTimeoutError } from '../errors.ts';
@@ -21,6 +22,7 @@ import { WaitTimeoutError } from '../errors.ts';
 export { jobView, type JobDetail, type JobTimings, type JobView } from './getJob.ts';
 export type { History } from './jobHistory.ts';
 export type { ListInput } from './listJobs.ts';
+export type { JobSearchInput, JobSearchPage } from './searchJobs.ts';
 export { parseDetector, parseIdempotencyKey, type Detector, type JobSource, type SubmittedJob } from './submitJobs.ts';
 export type { ClassicAnswer } from './classic.ts';
 export type { VerifyInput } from './submitVerify.ts';
@@ -66,6 +68,8 @@ export function createJobService(deps: JobServiceDeps) {
     },
     image: (jobId: string) => getJobImage(deps, jobId),
     list: (input: ListInput = {}) => listJobs(deps.store, input),
+    /** The list filtered by state, file name, label and time range, with bounded work; see searchJobs. */
+    search: (input: JobSearchInput = {}) => searchJobs(deps.store, input),
     history: (jobId: string, page?: HistoryPage) => jobHistory(deps.store, jobId, page),
     counts: () => countJobs(deps.store),
     /** Resolves with the job's row once done, failed or cancelled. */

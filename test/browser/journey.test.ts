@@ -92,7 +92,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
       assert.ok((await boxes.count()) >= 1, 'a box is drawn per face');
       assert.ok((await card.locator('.face-box[data-known="true"]').count()) >= 1, `a box is named ${name}`);
       const named = card.locator(`.faces-list li[data-label="${name}"]`).first();
-      assert.match((await named.textContent()) ?? '', /distance 0\.\d\d\s*· (neutral|happy|sad|angry|fearful|disgusted|surprised) \d+%/);
+      assert.match((await named.textContent()) ?? '', new RegExp(`(very likely|possibly) ${name} — 0\\.\\d\\d.*· (neutral|happy|sad|angry|fearful|disgusted|surprised) \\d+%`));
       // A box lies inside the photo as shown.
       const [photoBox, faceBox] = await Promise.all([card.locator('.photo img').boundingBox(), boxes.first().boundingBox()]);
       assert.ok(photoBox && faceBox && faceBox.x >= photoBox.x - 1 && faceBox.y >= photoBox.y - 1 && faceBox.x + faceBox.width <= photoBox.x + photoBox.width + 1);
@@ -108,7 +108,7 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
     await inspector.waitForFunction(() => document.querySelector('svg.chart')?.getAttribute('data-instances') === '0', null, { timeout: 60_000 });
     assert.equal(await inspector.locator('#queue-nums [data-key="visible"]').textContent(), '0');
     assert.ok((await chart.locator('[data-series="booting"], [data-series="working"]').count()) >= 1, 'instances are drawn as areas');
-    assert.equal(await chart.locator('polyline[data-series="visible"]').count(), 1);
+    assert.equal(await chart.locator('polyline[data-series="queued"]').count(), 1);
 
     await inspector.waitForFunction(() => {
       const rows = Array.from(document.querySelectorAll("#instances tr[data-id]"));

@@ -14,6 +14,8 @@ import type Router from '@koa/router';
 import { createAuth } from '../../web/auth.ts';
 import { classicRouter } from '../../web/routes/classic.ts';
 import { deadLettersRouter } from '../../web/routes/deadLetters.ts';
+import { fleetRouter } from '../../web/routes/fleet.ts';
+import { galleryFromJobRouter } from '../../web/routes/galleryFromJob.ts';
 import { galleryDocumentRouter, galleryRouter } from '../../web/routes/gallery.ts';
 import { instancesRouter } from '../../web/routes/instances.ts';
 import { jobsRouter } from '../../web/routes/jobs.ts';
@@ -185,6 +187,7 @@ describe('given a running facefleet with an API key', () => {
     const routers: Router[] = [
       classicRouter(services, config), jobsRouter(services, config), verifyRouter(services, config), galleryRouter(services, config), galleryDocumentRouter(services),
       instancesRouter(services), systemRouter(services), streamRouter(services, config), openApiRouter(), createAuth({}).router, deadLettersRouter(services),
+      fleetRouter(services), galleryFromJobRouter(services),
     ];
     const served: string[] = [];
     for (const router of routers) {
@@ -274,6 +277,13 @@ describe('given a running facefleet with an API key', () => {
     await call('GET', '/v1/instances/no-such-instance');
     await call('GET', `/v1/instances/${instanceId}/history`);
     await call('GET', '/v1/instances/no-such-instance/history');
+    await call('GET', '/v1/fleet/history?range=1h');
+    await call('GET', '/v1/fleet/history?range=7d');
+    const json = { 'content-type': 'application/json' };
+    await call('POST', `/v1/gallery/subjects/${subjectId}/examples/from-job`, { body: JSON.stringify({ jobId, faceIndex: 0 }), headers: json });
+    await call('POST', `/v1/gallery/subjects/${subjectId}/examples/from-job`, { body: JSON.stringify({ jobId, faceIndex: -1 }), headers: json });
+    await call('GET', '/v1/jobs?file=SAMPLE&from=2020-01-01T00:00:00Z');
+    await call('GET', '/v1/jobs?from=yesterday');
     await call('GET', '/v1/queues');
     await call('GET', '/v1/queues', { key: false });
     await call('GET', '/v1/counts');

@@ -7,9 +7,12 @@
 import { z } from 'zod';
 import { route, type HeaderSpec, type ResponseSpec, type RouteSpec } from './registry.ts';
 import { redriveRequestSchema } from '../../services/api.ts';
+import { enrolFromJobRequestSchema } from '../../services/gallery/enrolFromJob.ts';
 import {
   addedExamplesSchema,
   cancelOutcomeSchema,
+  enrolledFromJobSchema,
+  fleetHistorySchema,
   deadLetterPageSchema,
   redriveOutcomeSchema,
   retriedJobSchema,
@@ -104,8 +107,15 @@ export const routes = {
     responses: { 202: { description: 'Queued', schema: submittedJobsSchema, headers: { Location: location } }, ...errors(true, 400, 413, 415, 503) },
   }),
   listJobs: route({
-    method: 'get', path: '/v1/jobs', operationId: 'listJobs', tag: 'jobs', auth: true, summary: 'Jobs, newest first, one page',
-    query: listQuery, responses: { 200: { description: 'A page', schema: jobListSchema }, ...errors(true, 400) },
+    method: 'get', path: '/v1/jobs', operationId: 'listJobs', tag: 'jobs', auth: true,
+    summary: 'Jobs, newest first, one page; searched by file name, label and submission time when those are given (at most 2,000 jobs read per request)',
+    query: listQuery.extend({
+      file: z.string().optional().describe('Part of the file name, any case'),
+      label: z.string().optional().describe('The job’s label, any case'),
+      from: z.string().optional().describe('Submitted at or after (ISO 8601)'),
+      to: z.string().optional().describe('Submitted before (ISO 8601)'),
+    }),
+    responses: { 200: { description: 'A page', schema: jobListSchema }, ...errors(true, 400) },
   }),
   getJob: route({
     method: 'get', path: '/v1/jobs/:id', operationId: 'getJob', tag: 'jobs', auth: true, summary: 'One job, with its result once done',
@@ -172,6 +182,12 @@ export const routes = {
       ...errors(true, 400, 404, 413, 415, 503),
     },
   }),
+  fleetHistory: route({
+    method: 'get', path: '/v1/fleet/history', operationId: 'getFleetHistory', tag: 'instances', auth: true,
+    summary: 'The fleet over a time range from its stored events: each instance’s state periods and the backlog (the inspector’s chart)',
+    query: z.object({ range: z.enum(['5m', '1h', '24h']).optional().describe('How far back (default 5m)') }),
+    responses: { 200: { description: 'The history', schema: fleetHistorySchema }, ...errors(true, 400) },
+  }),
   listInstances: route({
     method: 'get', path: '/v1/instances', operationId: 'listInstances', tag: 'instances', auth: true, summary: 'Worker instances, one page',
     query: listQuery, responses: { 200: { description: 'A page', schema: instanceListSchema }, ...errors(true, 400) },
@@ -196,6 +212,17 @@ export const routes = {
   deleteSubject: route({
     method: 'delete', path: '/v1/gallery/subjects/:id', operationId: 'deleteSubject', tag: 'gallery', auth: true, summary: 'Remove a subject and its examples',
     params: idParam, responses: { 204: { description: 'Removed' }, ...errors(true, 404) },
+  }),
+  enrolFromJob: route({
+    method: 'post', path: '/v1/gallery/subjects/:id/examples/from-job', operationId: 'enrolFaceFromJob', tag: 'gallery', auth: true,
+    summary: 'Enrol one face of a finished job (its stored descriptor and box, not the largest face; no model run)',
+    params: idParam,
+    body: { contentType: 'application/json', description: '`{ jobId, faceIndex }`', schema: enrolFromJobRequestSchema },
+    responses: {
+      201: { description: 'Enrolled', schema: enrolledFromJobSchema },
+      200: { description: 'The subject already had this face (nothing added)', schema: enrolledFromJobSchema },
+      ...errors(true, 400, 404, 415, 503),
+    },
   }),
   addExamples: route({
     method: 'post', path: '/v1/gallery/subjects/:id/examples', operationId: 'addExamples', tag: 'gallery', auth: true, summary: 'Enrol photos: the largest face of each',

@@ -97,7 +97,11 @@ export const jobDetailSchema = jobViewSchema
   .extend({ result: z.union([verificationResultSchema, recognitionResultSchema]).nullable().optional().describe('Once done: the stored result (null if it is gone)') })
   .meta({ id: 'JobDetail' });
 
-export const jobListSchema = z.object({ items: z.array(jobViewSchema), next: z.string().optional().describe('The cursor of the next page; absent on the last') });
+export const jobListSchema = z.object({
+  items: z.array(jobViewSchema),
+  next: z.string().optional().describe('The cursor of the next page; absent on the last'),
+  scanned: z.number().int().optional().describe('Jobs read to find these (searches only)'),
+});
 
 export const cancelOutcomeSchema = z.object({
   outcome: z.enum(['cancelled', 'cancelling']).describe('cancelled: it was queued (or already cancelled); cancelling: a worker holds it and will record the cancellation'),
@@ -199,3 +203,16 @@ const checks = z.object({ store: z.object({ ok: z.boolean(), ms: z.number() }), 
 export const healthSchema = z.object({ ok: z.boolean(), checks });
 export const readinessSchema = z.object({ ready: z.boolean(), stopping: z.boolean(), checks: checks.optional() });
 export const sessionStatusSchema = z.object({ required: z.boolean().describe('Whether the server asks for an API key'), authenticated: z.boolean() });
+
+const period = z.object({ state: z.string(), from: iso, to: iso });
+export const fleetHistorySchema = z.object({
+  range: z.enum(['5m', '1h', '24h']),
+  from: iso,
+  to: iso,
+  instances: z.array(z.object({ id: z.string(), periods: z.array(period) })).describe('Each instance’s states over their real periods, clipped to the range'),
+  backlog: z.array(z.object({ at: iso, queued: z.number().int(), processing: z.number().int() })).describe('Jobs waiting and being processed at the start of the range and at each change'),
+  truncated: z.object({ instances: z.boolean(), jobs: z.boolean() }).describe('Whether a bound (200 instances, 5,000 jobs) cut the answer'),
+});
+export const enrolledFromJobSchema = z.object({
+  example: z.object({ id: z.string(), box, sourceName: z.string(), sha256: z.string(), duplicate: z.boolean() }),
+});

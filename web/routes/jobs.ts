@@ -27,7 +27,8 @@ export function jobsRouter(services: ApiServices, config: WebConfig): Router {
   });
 
   router.get('/', async (ctx) => {
-    ctx.body = await services.jobs.list(parseQuery(routes.listJobs, ctx));
+    // The registry checks the parameters' shape; the search checks their meaning (dates, ranges).
+    ctx.body = await services.jobs.search(parseQuery(routes.listJobs, ctx));
   });
 
   router.get('/:id', async (ctx) => {

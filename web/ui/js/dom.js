@@ -119,3 +119,18 @@ export function announce(message) {
   const region = document.getElementById('announcer');
   if (region) region.textContent = message;
 }
+
+/**
+ * Copies each column's heading onto its cells (`data-label`), so that on a phone, where the CSS
+ * turns the rows of a `.cardify` table into cards, every value keeps its name.
+ * @param {HTMLTableElement | null} table
+ */
+export function labelCells(table) {
+  if (!table) return;
+  const names = Array.from(table.querySelectorAll('thead th')).map((th) => th.textContent ?? '');
+  for (const row of Array.from(table.querySelectorAll('tbody tr'))) {
+    Array.from(row.children).forEach((cell, i) => {
+      if (names[i] !== undefined) /** @type {HTMLElement} */ (cell).dataset.label = names[i];
+    });
+  }
+}

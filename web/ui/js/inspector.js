@@ -1,12 +1,13 @@
 // @ts-check
 /**
- * The inspector: counts and queue depth sampled every second into the fleet chart, live tables of
+ * The inspector: counts and queue depth read every second, the fleet chart drawn from the server's
+ * history of the fleet (a range of 5 min, 1 h or 24 h, re-read while the page is open), live tables of
  * jobs and instances (first page read once, then kept current from `GET /v1/stream`), filters by
  * state, and the replayed history of a chosen job or instance (deep-linkable as `#job=<id>`).
  */
 import { enc, getJson, showLive, subscribeLive } from './api.js';
 import { createFleetChart } from './chart.js';
-import { announce, clockTime, h, shortId, stateBadge } from './dom.js';
+import { announce, clockTime, h, labelCells, shortId, stateBadge } from './dom.js';
 import { renderTimeline } from './timeline.js';
 
 const SAMPLE_MS = 1000;
@@ -43,6 +44,8 @@ function scheduleRender() {
     renderQueued = false;
     renderJobs();
     renderInstances();
+    labelCells(/** @type {HTMLTableElement} */ ($('jobs-table')));
+    labelCells(/** @type {HTMLTableElement} */ ($('instances-table')));
   }, 120);
 }
 
@@ -84,11 +87,11 @@ function renderJobs() {
   body.replaceChildren(
     ...rows.map((j) =>
       itemRow('job', j, [
-        h('span', { title: j.fileName ?? '' }, j.fileName ?? '—'),
+        h('a', { href: `/jobs/${enc(j.id)}`, title: `The result of ${j.fileName ?? j.id}`, onclick: (/** @type {Event} */ e) => e.stopPropagation() }, j.fileName ?? 'result'),
         stateBadge(j.state),
         j.label ?? (j.error ? h('span', { class: 'error-text', title: j.error.reason }, j.error.code) : '—'),
         `${j.attempts ?? 0}/${j.maxAttempts ?? 1}`,
-        h('span', { class: 'mono', title: j.instanceId ?? '' }, shortId(j.instanceId)),
+        j.instanceId ? h('a', { class: 'mono', href: `#instance=${enc(j.instanceId)}`, title: j.instanceId, onclick: (/** @type {Event} */ e) => e.stopPropagation() }, shortId(j.instanceId)) : '—',
         h('span', { class: 'mono', title: j.updatedAt ?? '' }, clockTime(j.updatedAt, { ms: false })),
       ]),
     ),
@@ -163,11 +166,37 @@ async function sample() {
     }
     renderCounts($('job-counts'), counts.jobs ?? {}, JOB_STATES);
     renderCounts($('instance-counts'), counts.instances ?? {}, INSTANCE_STATES);
-    chart.add({ t: Date.now(), visible: requests.visible ?? 0, inFlight: requests.inFlight ?? 0, instances: counts.instances ?? {} });
     if (errorBox.textContent?.startsWith('The counts')) errorBox.textContent = '';
   } catch (error) {
     errorBox.textContent = `The counts could not be read: ${words(error)}`;
   }
+}
+
+/** The chart's range, and how often it is re-read (a longer range changes less per pixel). */
+let chartRange = '5m';
+const CHART_REFRESH_MS = /** @type {Record<string, number>} */ ({ '5m': 2000, '1h': 10_000, '24h': 60_000 });
+let chartTimer = 0;
+let chartRead = 0;
+
+async function loadChart() {
+  window.clearTimeout(chartTimer);
+  const mine = ++chartRead;
+  try {
+    const history = await getJson(`/v1/fleet/history?range=${enc(chartRange)}`);
+    if (mine === chartRead) chart.show(history);
+    if (errorBox.textContent?.startsWith('The fleet history')) errorBox.textContent = '';
+  } catch (error) {
+    errorBox.textContent = `The fleet history could not be read: ${words(error)}`;
+  }
+  if (mine === chartRead) chartTimer = window.setTimeout(() => void loadChart(), CHART_REFRESH_MS[chartRange] ?? 5000);
+}
+
+for (const button of document.querySelectorAll('#chart-range button')) {
+  button.addEventListener('click', () => {
+    chartRange = /** @type {HTMLElement} */ (button).dataset.range ?? '5m';
+    for (const other of document.querySelectorAll('#chart-range button')) other.setAttribute('aria-pressed', String(other === button));
+    void loadChart();
+  });
 }
 
 // ───── history ─────
@@ -196,13 +225,16 @@ async function openItem(kind, id, options = { focus: true }) {
     open.seq = story.seq ?? 0;
     $('detail-state').replaceChildren(stateBadge(story.state));
     $('detail-summary').textContent = summary(kind, detail, story);
-    renderTimeline($('detail-body'), kind, story, (k, other) => void openItem(k, other));
+    renderTimeline($('detail-body'), kind, story, (k, other) => void openItem(k, other), { onClose: closeDetail });
+    const resultLink = $('detail-result');
+    resultLink.hidden = kind !== 'job';
+    resultLink.setAttribute('href', kind === 'job' ? `/jobs/${enc(id)}` : '#');
     panel.dataset.kind = kind;
     panel.dataset.id = id;
     panel.dataset.state = story.state;
     if (isNew) {
       announce(`${kind} ${id}: ${story.steps.length} events, now ${story.state}`);
-      if (options.focus) panel.focus();
+      if (options.focus) /** @type {HTMLElement} */ (panel.querySelector('.replay') ?? panel).focus();
     }
   } catch (error) {
     $('detail-body').replaceChildren(h('p', { class: 'alert', role: 'alert' }, words(error)));
@@ -251,7 +283,7 @@ function openFromHash() {
 
 // ───── wiring ─────
 
-$('detail-close').addEventListener('click', () => {
+function closeDetail() {
   const was = open;
   open = null;
   $('detail').hidden = true;
@@ -260,6 +292,14 @@ $('detail-close').addEventListener('click', () => {
   // Focus goes back to the row the history was opened from.
   const selector = was ? `#${was.kind === 'job' ? 'jobs' : 'instances'} tr[data-id='${window.CSS.escape(was.id)}'] button` : '';
   if (selector) setTimeout(() => /** @type {HTMLElement | null} */ (document.querySelector(selector))?.focus(), 150);
+}
+$('detail-close').addEventListener('click', closeDetail);
+// Escape closes the history from anywhere inside it (the replay region handles it too).
+$('detail').addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !event.defaultPrevented) {
+    event.preventDefault();
+    closeDetail();
+  }
 });
 jobFilter.addEventListener('change', () => {
   renderJobs();
@@ -295,4 +335,5 @@ void loadList('job');
 void loadList('instance');
 void sample();
 setInterval(() => void sample(), SAMPLE_MS);
+void loadChart();
 openFromHash();
