@@ -22,6 +22,8 @@ export const simulateFlags = {
   idle: { type: 'string' },
   tick: { type: 'string' },
   nudge: { type: 'string' },
+  reaction: { type: 'string' },
+  dispatch: { type: 'string' },
   'poll-wait': { type: 'string' },
   visibility: { type: 'string' },
   'max-receives': { type: 'string' },
@@ -42,12 +44,13 @@ export interface SimulatePlan {
   recording?: Recording;
 }
 
-/** A duration distribution: `1.5s`, `60ms`, `30s-90s` (uniform), `ec2` (30s-90s), or `measured` (a recording's samples). */
+/** A duration distribution: `1.5s`, `60ms`, `30s-90s` (uniform), `ec2` (30s-90s), or `measured` (a recording's values, replayed in order). */
 export function parseDistribution(flag: string, text: string, measured?: readonly number[]): Distribution {
   if (text === 'ec2') return { kind: 'uniform', minMs: 30_000, maxMs: 90_000 };
   if (text === 'measured') {
     if (!measured) throw new UsageError(`--${flag} measured needs a recording as --trace (a fixture written by npm run sim:record)`);
-    return { kind: 'empirical', samplesMs: measured };
+    // The recording's own values in order: its i-th launch boots and its i-th job takes as they did.
+    return { kind: 'sequence', samplesMs: measured };
   }
   const range = /^([^-]+)-(.+)$/.exec(text);
   if (range) {
@@ -95,6 +98,8 @@ export function simSettings(config: Config, boot: Distribution, service: Distrib
     maxReceives: config.maxReceives,
     tickMs: config.supervisorTickMs,
     nudgeGapMs: 100,
+    reactionMs: 50,
+    dispatch: config.backend === 'aws' ? 'random' : 'lifo',
     boot,
     service,
     launchFailureRate: 0,
@@ -127,6 +132,11 @@ export function parsePolicies(text: string, base: IdlePolicy, boot: Distribution
     if (!(s >= 0.1 && s <= 86_400)) throw new UsageError(`--idle "${t}": write auto, a duration from 0.1s (e.g. 30s) or a multiple of the boot (e.g. 2xboot)`);
     return { label: `idle ${s} s${multiple ? ` (${multiple[1]}× boot)` : ''}`, idle: { ...base, fixedSeconds: s } };
   });
+}
+
+function dispatchOf(text: string): 'lifo' | 'random' {
+  if (text !== 'lifo' && text !== 'random') throw new UsageError(`--dispatch "${text}": must be lifo or random`);
+  return text;
 }
 
 /** Reads the command line (and a recorded trace's file) into a plan. */
@@ -167,16 +177,19 @@ export function parseSimulateArgs(argv: string[]): SimulatePlan {
   const tick = seconds('tick', v.tick);
   const nudge = v.nudge === 'off' ? 0 : seconds('nudge', v.nudge);
   const pollWait = seconds('poll-wait', v['poll-wait']);
+  const reaction = seconds('reaction', v.reaction);
   const visibility = seconds('visibility', v.visibility);
   const base = simSettings({ ...config, ...(cap === undefined ? {} : { cap }), ...(jobsPerInstance === undefined ? {} : { jobsPerInstance }) }, boot, service, {
     ...(tick === undefined ? {} : { tickMs: tick * 1000 }),
     ...(nudge === undefined ? {} : { nudgeGapMs: nudge * 1000 }),
+    ...(reaction !== undefined ? { reactionMs: reaction * 1000 } : recording?.reactionMs !== undefined ? { reactionMs: recording.reactionMs } : {}),
     ...(pollWait === undefined ? {} : { pollWaitSeconds: pollWait }),
     ...(visibility === undefined ? {} : { visibilityTimeoutSeconds: visibility }),
     ...(v['max-receives'] === undefined ? {} : { maxReceives: number('max-receives', v['max-receives'], 1, 1000, true) as number }),
     ...(v['launch-failures'] === undefined ? {} : { launchFailureRate: number('launch-failures', v['launch-failures'], 0, 1) as number }),
     ...(v.capacity === undefined ? {} : { capacity: number('capacity', v.capacity, 0, Infinity, true) as number }),
     ...(v.hangs === undefined ? {} : { hangsPerInstanceHour: number('hangs', v.hangs, 0, 3600) as number }),
+    ...(v.dispatch === undefined ? {} : { dispatch: dispatchOf(v.dispatch) }),
     ...(v.seed === undefined ? {} : { seed: number('seed', v.seed, 0, 2 ** 32 - 1, true) as number }),
   });
   const policies = parsePolicies(v.idle ?? 'auto,0.25xboot,4xboot', base.idle, boot);

@@ -25,10 +25,12 @@ export function seededRandom(seed: number): Random {
 export type Distribution =
   | { kind: 'fixed'; ms: number }
   | { kind: 'uniform'; minMs: number; maxMs: number }
-  | { kind: 'empirical'; samplesMs: readonly number[] };
+  | { kind: 'empirical'; samplesMs: readonly number[] }
+  /** A recorded run's values replayed in order (the i-th launch's boot, the i-th job's service), cycling. */
+  | { kind: 'sequence'; samplesMs: readonly number[] };
 
-/** One draw. */
-export function draw(d: Distribution, random: Random): number {
+/** One draw; `index` (the launch's or the job's number) picks the value of a sequence. */
+export function draw(d: Distribution, random: Random, index = 0): number {
   switch (d.kind) {
     case 'fixed':
       return d.ms;
@@ -36,6 +38,8 @@ export function draw(d: Distribution, random: Random): number {
       return d.minMs + (d.maxMs - d.minMs) * random();
     case 'empirical':
       return d.samplesMs[Math.floor(random() * d.samplesMs.length)] ?? 0;
+    case 'sequence':
+      return d.samplesMs[index % d.samplesMs.length] ?? 0;
     default: {
       const never: never = d;
       throw new Error(`unknown distribution ${JSON.stringify(never)}`);
@@ -51,6 +55,7 @@ export function meanMs(d: Distribution): number {
     case 'uniform':
       return (d.minMs + d.maxMs) / 2;
     case 'empirical':
+    case 'sequence':
       return d.samplesMs.reduce((a, b) => a + b, 0) / Math.max(1, d.samplesMs.length);
     default: {
       const never: never = d;
@@ -64,5 +69,5 @@ export function formatDistribution(d: Distribution): string {
   const s = (ms: number) => (ms >= 1000 ? `${+(ms / 1000).toFixed(3)}s` : `${+ms.toFixed(1)}ms`);
   if (d.kind === 'fixed') return s(d.ms);
   if (d.kind === 'uniform') return `${s(d.minMs)}-${s(d.maxMs)}`;
-  return `measured (${d.samplesMs.length} samples, mean ${s(meanMs(d))})`;
+  return `${d.kind === 'sequence' ? 'recorded' : 'measured'} (${d.samplesMs.length} values, mean ${s(meanMs(d))})`;
 }

@@ -28,10 +28,14 @@ export const recordingSchema = z.object({
   }),
   /** Job submissions, ms from the first. */
   arrivalsMs: z.array(ms).min(1),
-  /** Each instance's boot: InstanceRequested → InstanceBooted, ms. */
+  /** Each instance's boot in launch order: InstanceRequested → InstanceBooted, ms. */
   bootMs: z.array(ms).min(1),
-  /** Each job's time on a worker: JobStarted → JobCompleted, ms. */
+  /** The supervisor's reaction: first JobSubmitted → first InstanceRequested, ms. */
+  reactionMs: ms.optional(),
+  /** Each job's time on a worker, in submission order (deriveRecording.ts says how it is measured), ms. */
   serviceMs: z.array(ms).min(1),
+  /** Each instance's life, ms from the first submission (to compare a simulated timeline by eye). */
+  instances: z.array(z.object({ requestedMs: z.number(), bootedMs: z.number().nullable(), terminatedMs: z.number().nullable(), jobs: z.number().int().nonnegative() })).optional(),
   /** What the real run measured from its event store. */
   measured: z.object({
     latencyMs: z.object({ p50: ms, p95: ms, p99: ms }),
@@ -62,6 +66,7 @@ export function readRecorded(name: string, json: unknown): RecordedInput {
 }
 
 function toOffsets(values: readonly number[]): number[] {
+  // Stable: equal times keep their order, so job i of a recording stays job i.
   const sorted = [...values].sort((a, b) => a - b);
   const first = sorted[0] ?? 0;
   return sorted.map((v) => v - first);

@@ -102,13 +102,13 @@ function rateAt(trace: Extract<Trace, { kind: 'constant' | 'ramp' | 'diurnal' }>
 export function totalJobs(trace: Trace): number {
   switch (trace.kind) {
     case 'constant':
-      return Math.floor((trace.rate * trace.durationMs) / 1000) + 1;
+      return Math.ceil((trace.rate * trace.durationMs) / 1000);
     case 'ramp':
-      return Math.floor((((trace.from + trace.to) / 2) * trace.durationMs) / 1000) + 1;
+      return Math.ceil((((trace.from + trace.to) / 2) * trace.durationMs) / 1000);
     case 'burst':
       return trace.size * trace.count;
     case 'diurnal':
-      return Math.floor((trace.peak * (trace.trough + (1 - trace.trough) / 2) * trace.durationMs) / 1000) + 1;
+      return Math.ceil((trace.peak * (trace.trough + (1 - trace.trough) / 2) * trace.durationMs) / 1000);
     case 'recorded':
       return trace.offsetsMs.length;
     default: {
@@ -177,7 +177,7 @@ export function arrivals(trace: Trace): Arrivals {
             const segEnd = Math.min(end, (Math.floor(t / segmentMs) + 1) * segmentMs);
             const r = rateAt(trace, (Math.floor(t / segmentMs) + 0.5) * segmentMs);
             const accrues = r * (segEnd - t);
-            if (r > 0 && accrues >= owed) {
+            if (r > 0 && accrues >= owed && t + owed / r < end - 1e-6) {
               t += owed / r;
               owed = 1;
               return t;
