@@ -13,10 +13,15 @@ export class LatencyHistogram {
   private total = 0;
   private sum = 0;
   private maxSeen = 0;
+  private lastMs = Number.NaN;
+  private lastBucket = 0;
 
   /** Records `n` jobs of latency `ms`. */
   add(ms: number, n = 1): void {
-    const i = ms <= minMs ? 0 : Math.min(buckets - 1, 1 + Math.floor(Math.log(ms / minMs) / logGrowth));
+    // Many jobs share one latency (a fixed service time on an idle worker): no logarithm for a repeat.
+    const i = ms === this.lastMs ? this.lastBucket : ms <= minMs ? 0 : Math.min(buckets - 1, 1 + Math.floor(Math.log(ms / minMs) / logGrowth));
+    this.lastMs = ms;
+    this.lastBucket = i;
     this.counts[i] = (this.counts[i] as number) + n;
     this.total += n;
     this.sum += ms * n;

@@ -187,16 +187,23 @@ export function simulate(trace: Trace, settings: SimSettings): SimResult {
         s = next;
         start = next.freeAt;
       }
-      const job = queue.take();
-      const end = start + draw(settings.service, random, job.index);
-      s.job = { index: job.index, arrival: job.arrival, start, end, attempt: job.receives + 1 };
-      folds?.started(job.index, start, s.id, job.receives + 1);
+      const index = queue.take();
+      const arrival = queue.takenArrival;
+      const attempt = queue.takenReceives + 1;
+      const end = start + draw(settings.service, random, index);
+      const job = s.job ?? (s.job = { index, arrival, start, end, attempt });
+      job.index = index;
+      job.arrival = arrival;
+      job.start = start;
+      job.end = end;
+      job.attempt = attempt;
+      folds?.started(index, start, s.id, attempt);
       if (s.hangAt < end) {
         hang(s);
         continue;
       }
-      latency.add(end - job.arrival);
-      folds?.completed(job.index, end, s.id, job.receives + 1, end - start);
+      latency.add(end - arrival);
+      folds?.completed(index, end, s.id, attempt, end - start);
       counts.completed += 1;
       s.jobsDone += 1;
       s.freeAt = end;

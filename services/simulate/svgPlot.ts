@@ -50,7 +50,7 @@ export function renderSimulationSvg(title: string, runs: ReadonlyArray<{ label: 
 
   const panel = (top: number, label: string, values: (r: SimResult) => number[]) => {
     const max = Math.max(1, ...runs.flatMap((r) => values(r.result)));
-    const ticks = niceTicks(max, 5);
+    const ticks = niceTicks(max, Math.min(5, Math.ceil(max)));
     const vTop = ticks.at(-1) as number;
     const y = (v: number) => top + PANEL - (v / vTop) * PANEL;
     for (const v of ticks) {

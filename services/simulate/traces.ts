@@ -166,6 +166,19 @@ export function arrivals(trace: Trace): Arrivals {
       let i = 0;
       return { next: () => (i < trace.offsetsMs.length ? (trace.offsetsMs[i++] as number) : Infinity) };
     }
+    case 'constant': {
+      // Job i at i / rate, as facefleet load paces a constant shape.
+      let i = 0;
+      const gapMs = 1000 / trace.rate;
+      return {
+        next() {
+          const t = i * gapMs;
+          if (t >= trace.durationMs - 1e-6) return Infinity;
+          i += 1;
+          return t;
+        },
+      };
+    }
     default: {
       // Request i comes when ∫rate reaches i: the first at 0, then one each time a whole job accrues.
       let t = 0;

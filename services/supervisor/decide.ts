@@ -69,7 +69,18 @@ export type Command =
   | { type: 'DeleteDeadLetter'; receiptHandle: string };
 
 
-const ms = (iso: string | null): number | undefined => (iso ? Date.parse(iso) : undefined);
+// The last time parsed: a fleet's views share timestamps (a tick's heartbeats, a launch's
+// requestedAt), and decide runs every tick over every instance.
+let lastIso = '';
+let lastMs = Number.NaN;
+const ms = (iso: string | null): number | undefined => {
+  if (!iso) return undefined;
+  if (iso !== lastIso) {
+    lastIso = iso;
+    lastMs = Date.parse(iso);
+  }
+  return lastMs;
+};
 
 function isRunning(process: DescribedInstance | undefined): boolean {
   return process !== undefined && process.status !== 'exited';
