@@ -14,6 +14,9 @@ import { idleWaitSeconds } from '../worker/idleWait.ts';
 export const simEpochMs = Date.UTC(2026, 0, 1);
 export const iso = (ms: number): string => new Date(simEpochMs + Math.round(ms)).toISOString();
 
+/** Empty-queue time before leaving, per instance setting (see boot). */
+const idleAfterBySetting = new Map<string, number>();
+
 export class SimInstance {
   readonly stream: string;
   state: StreamState;
@@ -67,16 +70,35 @@ export class SimInstance {
     this.booted = true;
     this.apply('InstanceBooted', this.bootAt, { providerId: `sim-${this.id}`, modelLoadMs: 0 });
     if (this.state.kind !== 'instance') return;
-    const since = this.bootAt;
+    // The search is the same for every instance given the same thresholds (the rule is about time
+    // elapsed), so it runs once per setting; each termination is still judged by the machine.
+    const c = this.state.context;
+    const key = `${c.idleSeconds}|${c.emptyPollsToIdle}|${c.emptyPollsToTerminate}|${pollWaitSeconds}`;
+    const known = idleAfterBySetting.get(key);
+    if (known !== undefined) {
+      this.idleAfterMs = known;
+      return;
+    }
+    this.idleAfterMs = this.searchIdleAfter(pollWaitSeconds);
+    idleAfterBySetting.set(key, this.idleAfterMs);
+  }
+
+  private searchIdleAfter(pollWaitSeconds: number): number {
+    if (this.state.kind !== 'instance') return Infinity;
+    // From the whole millisecond the machine recorded (events carry ms), so the result holds for any start.
+    const since = Date.parse(this.state.context.emptySince ?? iso(this.bootAt)) - simEpochMs;
     let t = since;
     for (let poll = 0; poll < 100_000; poll += 1) {
       t = Math.round(t + idleWaitSeconds(pollWaitSeconds, this.state.context, simEpochMs + t) * 1000);
       const at = iso(t);
-      if (allows(this.stream, this.state, [{ type: 'InstancePolledEmpty', at, data: {} }, { type: 'InstanceTerminating', at, data: { reason: 'idle' } }])) {
-        this.idleAfterMs = t - since;
-        return;
-      }
+      if (allows(this.stream, this.state, [{ type: 'InstancePolledEmpty', at, data: {} }, { type: 'InstanceTerminating', at, data: { reason: 'idle' } }])) return t - since;
     }
+    return Infinity;
+  }
+
+  /** When it leaves if no message comes: its idle time after the (whole) ms it became free. */
+  get idleEnd(): number {
+    return Math.ceil(this.freeAt) + this.idleAfterMs;
   }
 
   /** Leaves on its own at `atMs`: its last job, the empty poll and the goodbye, judged by the machine. */

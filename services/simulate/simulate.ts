@@ -160,7 +160,7 @@ export function simulate(trace: Trace, settings: SimSettings): SimResult {
       while (idle.length && !s) {
         const i = settings.dispatch === 'lifo' ? idle.length - 1 : Math.floor(random() * idle.length);
         const candidate = idle[i] as SimInstance;
-        const idleEnd = candidate.freeAt + candidate.idleAfterMs;
+        const idleEnd = candidate.idleEnd;
         if (idleEnd < avail && idleEnd <= candidate.hangAt) {
           dropIdle(i);
           leave(candidate, idleEnd);
@@ -215,7 +215,7 @@ export function simulate(trace: Trace, settings: SimSettings): SimResult {
     freeBy(T);
     for (let i = idle.length - 1; i >= 0; i -= 1) {
       const s = idle[i] as SimInstance;
-      const idleEnd = s.freeAt + s.idleAfterMs;
+      const idleEnd = s.idleEnd;
       if (idleEnd <= T && idleEnd <= s.hangAt) {
         dropIdle(i);
         leave(s, idleEnd);
