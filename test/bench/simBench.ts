@@ -6,7 +6,7 @@
  * day: one simulated day at 1,000 jobs/s (86.4 M jobs) with cap 500, EC2-like boots (uniform
  * 30–90 s), 60 ms a photo, SQS-like dispatch, idle auto, a supervisor tick a second — wall
  * time must stay under a minute (CPU time is printed too: the machine is shared).
- * policies: the same EC2-like fleet under a bursty day (500 photos every 15 minutes) and a
+ * policies: the same EC2-like fleet under 8 hours of bursts (500 photos every 15 minutes) and a
  * diurnal day, once per idle time: the cost/latency table README's EC2 default comes from.
  */
 import { parseArgs } from 'node:util';
