@@ -33,7 +33,7 @@ export interface SimSettings extends SupervisorSettings {
    * took 114 of a ramp's 130 jobs), `random` any of them (SQS-like).
    */
   dispatch: 'lifo' | 'random';
-  /** How long a tick takes from its observation to its commands (the real loop reads the stores first), ms. */
+  /** How long after a submission the supervisor it nudged observes (change feed, reads), ms. */
   reactionMs: number;
   /** A queued job nudges the supervisor (as the web tier does), at most once per this many ms; 0: no nudges. */
   nudgeGapMs: number;
@@ -301,7 +301,8 @@ export function simulate(trace: Trace, settings: SimSettings): SimResult {
 
   const traceEnd = traceDurationMs(trace);
   const series = { t: [] as number[], instances: [] as number[], backlog: [] as number[] };
-  let T = 0;
+  // The fleet is at rest until the first job; its nudge brings the first tick.
+  let T = nextArrival < Infinity ? Math.ceil(nextArrival + settings.reactionMs) : 0;
   let ticks = 0;
   let processes: Observation['processes'] | undefined;
   for (;;) {
@@ -325,9 +326,7 @@ export function simulate(trace: Trace, settings: SimSettings): SimResult {
     const visible = queue.waiting + queue.pendingRedeliveries - hidden;
     idleNow = idleSeconds(settings.idle, boots.values());
     const observation: Observation = { now: simEpochMs + T, queue: { visible, inFlight }, instances: views, processes, deadLetters: [], settings };
-    // The commands take effect when the tick's reads are done; a tick in progress is not nudged.
-    const acted = T + settings.reactionMs;
-    for (const command of decide(observation)) execute(command, acted);
+    for (const command of decide(observation)) execute(command, T);
     if (processes.length !== active.length) processes = undefined;
     const liveCount = active.reduce((n, s) => n + (s.finished ? 0 : 1), 0);
     counts.peak = Math.max(counts.peak, liveCount);
@@ -336,9 +335,10 @@ export function simulate(trace: Trace, settings: SimSettings): SimResult {
     series.backlog.push(visible + inFlight);
     const drained = nextArrival === Infinity && queue.waiting === 0 && queue.pendingRedeliveries === 0 && liveCount === 0;
     if (drained || T > traceEnd + settings.drainLimitMs) break;
-    // The next tick: the scheduled one, or earlier when a job arrives (the web tier's nudge).
-    const nudged = settings.nudgeGapMs > 0 && nextArrival < Infinity ? Math.max(T + settings.nudgeGapMs, Math.ceil(nextArrival)) : Infinity;
-    T = Math.max(acted, Math.min(T + settings.tickMs, nudged));
+    // The next tick: the scheduled one, or earlier when a job arrives: the web tier nudges, and the
+    // supervisor observes reactionMs later (change feed, reads), at most once per nudgeGapMs.
+    const nudged = settings.nudgeGapMs > 0 && nextArrival < Infinity ? Math.max(T + settings.nudgeGapMs, Math.ceil(nextArrival + settings.reactionMs)) : Infinity;
+    T = Math.min(T + settings.tickMs, nudged);
   }
   const instanceSeconds = instances.reduce((sum, s) => sum + (Math.min(s.terminatedAt, T) - s.requestedAt), 0) / 1000;
   const lat = folds?.latencies() ?? latency;

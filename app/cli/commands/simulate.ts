@@ -28,7 +28,7 @@ Options:
                            (default auto,0.25xboot,4xboot)
   --tick <d>               supervisor tick (default 1s)
   --nudge <d>|off          a new job nudges the supervisor at most once per <d> (default 100ms)
-  --reaction <d>           a tick's observation → its commands (default 50ms, or a recording's)
+  --reaction <d>           a submission → the nudged tick's observation (default 50ms, or a recording's)
   --dispatch lifo|random   which idle worker gets a message: the last freed (embedded queue, the
                            default for short boots) or any (SQS-like, the default for EC2-like boots)
   --poll-wait <d>          worker long-poll wait (default 2s)
