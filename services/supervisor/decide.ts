@@ -69,7 +69,18 @@ export type Command =
   | { type: 'DeleteDeadLetter'; receiptHandle: string };
 
 
-const ms = (iso: string | null): number | undefined => (iso ? Date.parse(iso) : undefined);
+// The last time parsed: a fleet's views share timestamps (a tick's heartbeats, a launch's
+// requestedAt), and decide runs every tick over every instance.
+let lastIso = '';
+let lastMs = Number.NaN;
+const ms = (iso: string | null): number | undefined => {
+  if (!iso) return undefined;
+  if (iso !== lastIso) {
+    lastIso = iso;
+    lastMs = Date.parse(iso);
+  }
+  return lastMs;
+};
 
 /** Pending or running: it can still be told to go. `stopping` (EC2 shutting-down) is already leaving. */
 function isRunning(process: DescribedInstance | undefined): boolean {
@@ -84,6 +95,23 @@ function verify(instance: InstanceView, process: DescribedInstance | undefined, 
   return { commands, active };
 }
 
+/** True when `iso` is more than `seconds` before `now` (false when unknown). */
+function olderThan(now: number, iso: string | null, seconds: number): boolean {
+  const t = ms(iso);
+  return t !== undefined && now - t > seconds * 1000;
+}
+
+/** ForceTerminate when there is something running to terminate (module-level: decide runs every tick over every instance). */
+function force(instanceId: string, providerId: string | null | undefined, running: boolean, reason: ForceReason): Command[] {
+  return providerId && running ? [{ type: 'ForceTerminate', instanceId, providerId, reason }] : [];
+}
+
+function lost(instanceId: string, reason: LostReason, lastHeartbeatAt: string | null, exitCode: number | null | undefined): Command {
+  return { type: 'MarkLost', instanceId, reason, lastHeartbeatAt, ...(exitCode === undefined ? {} : { exitCode }) };
+}
+
+const none: Command[] = [];
+
 function verifyCommands(instance: InstanceView, process: DescribedInstance | undefined, o: Observation): Command[] {
   const { now, settings } = o;
   const { instanceId, state } = instance;
@@ -91,55 +119,46 @@ function verifyCommands(instance: InstanceView, process: DescribedInstance | und
   const running = isRunning(process);
   const exited = process?.status === 'exited';
   const exitCode = process?.exitCode;
-  const force = (reason: ForceReason): Command[] =>
-    providerId && running ? [{ type: 'ForceTerminate', instanceId, providerId, reason }] : [];
-  const lost = (reason: LostReason, lastHeartbeatAt: string | null): Command[] => [
-    { type: 'MarkLost', instanceId, reason, lastHeartbeatAt, ...(exitCode === undefined ? {} : { exitCode }) },
-  ];
-  const olderThan = (iso: string | null, seconds: number) => {
-    const t = ms(iso);
-    return t !== undefined && now - t > seconds * 1000;
-  };
 
   switch (state) {
     case 'requested':
     case 'booting': {
       // Launched and gone before it booted, or never booted in time.
-      if (exited) return [...lost('process-exited', null), { type: 'RecordExit', instanceId, exitCode }];
-      if (olderThan(instance.requestedAt, settings.bootTimeoutSeconds)) {
-        return [...lost('boot-timeout', null), ...force('lost')];
+      if (exited) return [lost(instanceId, 'process-exited', null, exitCode), { type: 'RecordExit', instanceId, exitCode }];
+      if (olderThan(now, instance.requestedAt, settings.bootTimeoutSeconds)) {
+        return [lost(instanceId, 'boot-timeout', null, exitCode), ...force(instanceId, providerId, running, 'lost')];
       }
-      return [];
+      return none;
     }
     case 'polling':
     case 'working':
     case 'idle': {
       if (exited || (!process && providerId)) {
-        return [...lost('process-exited', instance.lastHeartbeatAt), { type: 'RecordExit', instanceId, exitCode }];
+        return [lost(instanceId, 'process-exited', instance.lastHeartbeatAt, exitCode), { type: 'RecordExit', instanceId, exitCode }];
       }
-      if (olderThan(instance.lastHeartbeatAt ?? instance.bootedAt, settings.heartbeatTimeoutSeconds)) {
-        return [...lost('heartbeat-timeout', instance.lastHeartbeatAt), ...force('lost')];
+      if (olderThan(now, instance.lastHeartbeatAt ?? instance.bootedAt, settings.heartbeatTimeoutSeconds)) {
+        return [lost(instanceId, 'heartbeat-timeout', instance.lastHeartbeatAt, exitCode), ...force(instanceId, providerId, running, 'lost')];
       }
-      return [];
+      return none;
     }
     case 'terminating': {
       if (exited || (!process && providerId)) return [{ type: 'RecordExit', instanceId, exitCode }];
-      if (olderThan(instance.terminatingAt, settings.terminateGraceSeconds)) return force('grace-period-expired');
-      return [];
+      if (olderThan(now, instance.terminatingAt, settings.terminateGraceSeconds)) return force(instanceId, providerId, running, 'grace-period-expired');
+      return none;
     }
     case 'lost': {
-      if (running) return force('lost');
+      if (running) return force(instanceId, providerId, running, 'lost');
       return [{ type: 'RecordExit', instanceId, exitCode }];
     }
     case 'terminated': {
       // It said goodbye but its process is still there after the grace period.
-      if (running && olderThan(instance.terminatedAt ?? instance.updatedAt, settings.terminateGraceSeconds)) {
-        return force('still-running');
+      if (running && olderThan(now, instance.terminatedAt ?? instance.updatedAt, settings.terminateGraceSeconds)) {
+        return force(instanceId, providerId, running, 'still-running');
       }
-      return [];
+      return none;
     }
     default:
-      return [];
+      return none;
   }
 }
 
@@ -150,11 +169,12 @@ function verifyCommands(instance: InstanceView, process: DescribedInstance | und
  */
 export function decide(o: Observation): Command[] {
   const commands: Command[] = [];
-  const byInstance = new Map(o.processes.map((p) => [p.instanceId, p]));
+  const byInstance = new Map<string, DescribedInstance>();
+  for (const p of o.processes) byInstance.set(p.instanceId, p);
   let active = 0;
   for (const instance of o.instances) {
     const verdict = verify(instance, byInstance.get(instance.instanceId), o);
-    commands.push(...verdict.commands);
+    for (const command of verdict.commands) commands.push(command);
     if (verdict.active) active += 1;
   }
   for (const letter of o.deadLetters) {

@@ -13,6 +13,7 @@ import { isoNow, type Clock } from '../clock.ts';
 import { noFaults, type FaultHooks } from './faultHooks.ts';
 import { holderAliveFrom } from './holderAlive.ts';
 import { InstanceReporter } from './instanceReporter.ts';
+import { idleWaitSeconds } from './idleWait.ts';
 import { LifecycleEmitter } from './lifecycle.ts';
 import { processMessage, type JobOutcome, type Recognizer } from './processMessage.ts';
 
@@ -64,9 +65,6 @@ function matchSettings(settings: WorkerSettings): Pick<WorkerSettings, 'threshol
     ...(ambiguousLabel === undefined ? {} : { ambiguousLabel }),
   };
 }
-
-/** The shortest poll while idle: the decision needs at least one look at the queue. */
-const minWaitSeconds = 0.05;
 
 export type StopReason = 'idle' | 'shutdown' | 'disowned' | 'error';
 
@@ -239,10 +237,8 @@ export class Worker extends LifecycleEmitter {
   private nextWaitSeconds(): number {
     const { pollWaitSeconds } = this.deps.settings;
     const state = this.reporter.current;
-    if (state.kind !== 'instance' || state.context.idleSeconds === null || state.context.emptySince === null) return pollWaitSeconds;
-    const leftMs = Date.parse(state.context.emptySince) + state.context.idleSeconds * 1000 - this.deps.clock.now().getTime();
-    // A little past the deadline, so that the empty poll that ends it can already be the last.
-    return Math.min(pollWaitSeconds, Math.max(minWaitSeconds, (leftMs + 20) / 1000));
+    if (state.kind !== 'instance') return pollWaitSeconds;
+    return idleWaitSeconds(pollWaitSeconds, state.context, this.deps.clock.now().getTime());
   }
 
   private async handle(message: QueueMessage): Promise<void> {
