@@ -24,17 +24,8 @@ export function figure(test: string, values: Record<string, unknown>): void {
 
 // ───────────────────────────── randomness ─────────────────────────────
 
-/** A seeded PRNG (mulberry32): a failing run can be replayed with FACEFLEET_FAULTS_SEED. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the simulator's mulberry32): a failing run can be replayed with FACEFLEET_FAULTS_SEED. */
+export { seededRandom } from '../../services/simulate/random.ts';
 
 /** The seed of this run: FACEFLEET_FAULTS_SEED or the clock, printed so the run can be repeated. */
 export function runSeed(): number {
