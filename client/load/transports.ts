@@ -107,7 +107,9 @@ export interface FinalJob {
 export function finalJobOf(value: unknown): FinalJob | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const row = value as Record<string, unknown>;
-  if (row.kind !== undefined && row.kind !== 'job') return undefined;
+  // `kind` is the stream kind in a change-feed row (`job` | `instance`) and the job kind in a job view
+  // (`recognize` | `verify`): only an instance is not a job.
+  if (row.kind === 'instance') return undefined;
   if (typeof row.id !== 'string' || (row.state !== 'done' && row.state !== 'failed' && row.state !== 'cancelled')) return undefined;
   const context = (row.context && typeof row.context === 'object' ? row.context : {}) as Record<string, unknown>;
   const pick = (key: string) => (typeof row[key] === 'string' ? (row[key] as string) : typeof context[key] === 'string' ? (context[key] as string) : undefined);
