@@ -21,8 +21,8 @@
  * strongly consistent. Index partition keys carry a shard (hash of the id), so no index partition
  * takes every write; readers query every shard and merge.
  *
- * Counts: per-state count items, one per (kind, state, shard) in one partition per kind, so
- * `counts()` is one small Query whatever the history. The row write is a compare-and-set on the
+ * Counts: per-state count items, one per (kind, state, shard), a partition per kind and shard, so
+ * `counts()` is one small Query per shard whatever the history. The row write is a compare-and-set on the
  * stored row's seq, so its writer knows the state it replaced and moves the count (ADD -1 / +1);
  * without transactions the move is a separate write — what can drift and how `reconcileCounts`
  * repairs it is in docs/aws.md.
@@ -63,6 +63,7 @@ import {
   changesKey,
   commitItem,
   countKey,
+  countPartition,
   eventsFromCommit,
   listSortKey,
   N,
@@ -519,10 +520,13 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
     },
 
     async counts(kind, states) {
-      // The count shards of a kind are one partition of a few dozen small items: one consistent
-      // Query, whatever the history (the rows are never read).
+      // One consistent Query per shard, each of a few small items (one per state): the cost is the
+      // same whatever the history (the rows are never read).
       const totals = new Map<string, number>();
-      for (const item of await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`count#${kind}`) }, ConsistentRead: true })) {
+      const shards = await Promise.all(
+        allShards.map((shard) => queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(countPartition(kind, shard)) }, ConsistentRead: true })),
+      );
+      for (const item of shards.flat()) {
         const state = item.state?.S;
         if (state !== undefined) totals.set(state, (totals.get(state) ?? 0) + num(item, 'n'));
       }

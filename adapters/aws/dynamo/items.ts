@@ -41,9 +41,12 @@ export const byKindKey = (kind: StreamKind, shard: number) => `${kind}#${shard}`
 /** The partition key of a shard in the changes index. */
 export const changesKey = (shard: number) => `changes#${shard}`;
 
-/** The key of a count shard item: one partition per kind, one item per state and shard. */
+/** The partition of one count shard of a kind: its items are that shard's count per state. */
+export const countPartition = (kind: StreamKind, shard: number) => `count#${kind}#${shard}`;
+
+/** The key of a count item: a partition per kind and shard (no partition takes every count move), an item per state. */
 export function countKey(kind: StreamKind, stateIndex: number, shard: number): Item {
-  return { pk: S(`count#${kind}`), sk: N(stateIndex * 64 + shard) };
+  return { pk: S(countPartition(kind, shard)), sk: N(stateIndex) };
 }
 
 /**

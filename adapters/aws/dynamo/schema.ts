@@ -6,7 +6,7 @@
  * |-------------|----------------------|-----------|---------------------------------------------------|
  * | commit      | `job-…`/`instance-…` | first seq | the events of one append (`last`, `events` JSON)  |
  * | read model  | `view#<kind>#<id>`   | 0         | the row (`state`, `seq`, `context` JSON, …)       |
-| count shard | `count#<kind>`       | state index × 64 + shard | `n` rows of that kind in `state` whose id hashes to that shard |
+| count       | `count#<kind>#<shard>` | state index | `n`: rows of that kind in `state` whose id falls in that shard |
  *
  * Indexes (all sparse: an item appears only when it has the index's key attributes):
  * - `byState` (`gsi1pk` = `<kind>#<state>#<shard>`, `gsi1sk` = `<createdAt>#<id>`): list by state;
