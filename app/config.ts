@@ -302,6 +302,13 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     config.launchTimeoutSeconds = awsLaunchTimeoutSeconds;
     notes.push(`launchTimeoutSeconds ${awsLaunchTimeoutSeconds} on aws; set launchTimeoutSeconds to change it`);
   }
+  if (config.backend === 'aws' && sources.idleSeconds === undefined) {
+    // Chosen with the simulator (README, Simulating the fleet): for 30–90 s EC2 boots a fixed 60 s
+    // keeps each idle gap's waste within 2× of the best choice; `auto` takes the median of the last
+    // boots, which after a large launch includes the batch's slowest (86–89 s at a 60 s mean boot).
+    config.idleSeconds = awsIdleSeconds;
+    notes.push(`idleSeconds ${awsIdleSeconds} on aws (chosen with facefleet simulate for 30–90 s boots); set idleSeconds to change it`);
+  }
   config.dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
   return { config, sources, notes };
 }
@@ -310,6 +317,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 export const awsBootTimeoutSeconds = 600;
 /** The AWS default of launchTimeoutSeconds (requested → launched). */
 export const awsLaunchTimeoutSeconds = 180;
+/** The idle time on AWS unless configured (see the README's simulator section for why 60 s, fixed). */
+export const awsIdleSeconds = 60;
 
 const secretKeys = new Set(['apiKey']);
 

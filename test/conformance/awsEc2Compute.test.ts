@@ -110,7 +110,8 @@ describe('EC2 compute: what only this adapter adds', () => {
       const instance = f.server.instances().find((i) => i.providerId === launched.providerId);
       assert.deepEqual(instance?.tags, { Name: 'ff-test-worker-shape-1', team: 'x', 'facefleet:fleet': 'ff-test', 'facefleet:instance': 'shape-1' });
       assert.match(instance?.userData ?? '', /^#!\/bin\/bash\n/);
-      assert.match(instance?.userData ?? '', /runuser -u 'facefleet' -- node bin\/facefleet\.js worker\n/);
+      // The prebuilt worker bundle when the image has one, the TypeScript sources through tsx otherwise.
+      assert.match(instance?.userData ?? '', /runuser -u 'facefleet' -- sh -c 'if \[ -f dist\/facefleet-worker\.mjs \]; then exec node dist\/facefleet-worker\.mjs; else exec node bin\/facefleet\.js worker; fi'\n/);
       assert.equal(instance?.env.FAKE_WORKER_ECHO, "it's \"quoted\" $HOME");
       assert.equal(instance?.env.FACEFLEET_INSTANCE_ID, 'shape-1');
       assert.equal((await f.report('shape-1')).echo, "it's \"quoted\" $HOME");

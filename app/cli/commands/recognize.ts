@@ -4,9 +4,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { RecognizedFace } from '../../../model/index.ts';
 import { parseCommandLine, UsageError, type Command } from '../command.ts';
 
-const usage = `Usage: facefleet recognize <image or folder...> [--files list|-] [--gallery file.json] [--detector ssd|tiny] [--threshold n]
+const usage = `Usage: facefleet recognize <image or folder...> [--files list|-] [--gallery file.json] [--detector ssd|tiny] [--threshold n] [--attributes]
 
 Detects, describes and names every face in each image (JPEG, PNG or WebP) and prints one JSON
 object per image: { file, width, height, label, faces: [{ box, score, label, distance,
@@ -20,6 +21,8 @@ Options:
   --detector ssd|tiny  the face detector (default ssd)
   --threshold <n>      the match distance threshold (default: the gallery's, else 0.6)
   --threads <n>        onnxruntime threads per operator (default FACEFLEET_MODEL_THREADS or 1)
+  --attributes         each face as what a person reads: { box, label, distance, age, gender,
+                       genderProbability, expression } (the top expression; no landmarks or descriptor)
 `;
 
 const command: Command = {
@@ -33,6 +36,7 @@ const command: Command = {
       threshold: { type: 'string' },
       threads: { type: 'string' },
       files: { type: 'string' },
+      attributes: { type: 'boolean' },
     });
     const { values, positionals } = parsed;
     const files = await listImages(positionals, values.files);
@@ -73,7 +77,8 @@ const command: Command = {
       }
       try {
         const result = await loaded.recognize(bytes, gallery, { detector, threshold });
-        const output = { file: basename(file), width: result.width, height: result.height, label: model.classicLabel(result), faces: result.faces };
+        const faces = values.attributes ? result.faces.map(attributesOf) : result.faces;
+        const output = { file: basename(file), width: result.width, height: result.height, label: model.classicLabel(result), faces };
         process.stdout.write(JSON.stringify(output, roundNumbers) + '\n');
       } catch (error) {
         if (!model.isModelInputError(error)) throw error;
@@ -114,6 +119,20 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A face as `--attributes` shows it: who, where, how old, which gender, which expression. */
+function attributesOf(face: RecognizedFace) {
+  const [expression] = Object.entries(face.expressions).sort((a, b) => b[1] - a[1]);
+  return {
+    box: face.box,
+    label: face.label,
+    distance: face.distance,
+    age: face.age,
+    gender: face.gender,
+    genderProbability: face.genderProbability,
+    expression: expression?.[0] ?? null,
+  };
 }
 
 /** Keeps the JSON readable: coordinates and probabilities to 6 significant decimals. */

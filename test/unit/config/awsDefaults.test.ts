@@ -1,7 +1,7 @@
 /** Defaults that differ on AWS: an EC2 boot takes minutes, so the boot timeout does too unless configured. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { awsBootTimeoutSeconds, awsLaunchTimeoutSeconds, loadConfig } from '../../../app/config.ts';
+import { awsBootTimeoutSeconds, awsIdleSeconds, awsLaunchTimeoutSeconds, loadConfig } from '../../../app/config.ts';
 
 describe('the boot timeout per backend', () => {
   it('given the aws backend and no bootTimeoutSeconds, then it is minutes and the start-up print says why', () => {
@@ -34,5 +34,22 @@ describe('the launch timeout (requested → launched) per backend', () => {
 
   it('given the embedded backend, then it is 60 s', () => {
     assert.equal(loadConfig({ env: {}, flags: {} }).config.launchTimeoutSeconds, 60);
+  });
+});
+
+describe('the idle time per backend', () => {
+  it('given the aws backend and no idleSeconds, then a fixed 60 s (chosen with the simulator), and the start-up print says so', () => {
+    const loaded = loadConfig({ env: {}, flags: { backend: 'aws' } });
+    assert.equal(loaded.config.idleSeconds, awsIdleSeconds);
+    assert.equal(awsIdleSeconds, 60);
+    assert.ok(loaded.notes.some((n) => /idleSeconds 60 on aws/.test(n)));
+  });
+
+  it('given the aws backend and idleSeconds auto, then auto stands', () => {
+    assert.equal(loadConfig({ env: { FACEFLEET_IDLE_SECONDS: 'auto' }, flags: { backend: 'aws' } }).config.idleSeconds, 'auto');
+  });
+
+  it('given the embedded backend, then auto (measured boots, 1 s floor)', () => {
+    assert.equal(loadConfig({ env: {}, flags: {} }).config.idleSeconds, 'auto');
   });
 });

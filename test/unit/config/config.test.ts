@@ -94,9 +94,10 @@ describe('given a secret', () => {
 });
 
 describe('given the idle policy per backend', () => {
-  it('embedded defaults to measured with the floor as prior, aws to a 60 s prior, and a number is fixed', () => {
+  it('embedded defaults to measured with the floor as prior; aws to a fixed 60 s, or a 60 s prior when auto is asked for; a number is fixed', () => {
     assert.deepEqual(idlePolicy(loadConfig({ env: {} }).config), { floorSeconds: 1, priorSeconds: 1, window: 9 });
-    assert.deepEqual(idlePolicy(loadConfig({ env: { FACEFLEET_BACKEND: 'aws' } }).config), { floorSeconds: 1, priorSeconds: 60, window: 9 });
+    assert.deepEqual(idlePolicy(loadConfig({ env: { FACEFLEET_BACKEND: 'aws' } }).config), { fixedSeconds: 60, floorSeconds: 1, priorSeconds: 60, window: 9 });
+    assert.deepEqual(idlePolicy(loadConfig({ env: { FACEFLEET_BACKEND: 'aws', FACEFLEET_IDLE_SECONDS: 'auto' } }).config), { floorSeconds: 1, priorSeconds: 60, window: 9 });
     assert.equal(idlePolicy(loadConfig({ env: { FACEFLEET_IDLE_SECONDS: '2.5' } }).config).fixedSeconds, 2.5);
   });
 });

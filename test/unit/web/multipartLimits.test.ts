@@ -61,6 +61,7 @@ describe('given a web tier with a 2 MB body limit', () => {
     assert.equal(answer.status, 400, answer.body);
     assert.match(JSON.parse(answer.body).error.message, /A part's headers are longer than 16384 bytes/);
     const grown = (process.memoryUsage().rss - rssBefore) / 1e6;
+    process.stdout.write(`# figure header-attack ${JSON.stringify({ fileNameBytes: 64 * 1024 * 1024, rssGrowthMb: Number(grown.toFixed(1)) })}\n`);
     assert.ok(grown < 40, `RSS grew by ${grown.toFixed(1)} MB`);
     assert.deepEqual(await leftovers(bench), { blobs: [], jobs: 0, requests: 0, uploads: [] });
   });
