@@ -67,6 +67,8 @@ const baseSchema = z
     terminateGraceSeconds: num(0, 3600, true).default(20),
     heartbeatTimeoutSeconds: num(0, 3600, true).default(30),
     bootTimeoutSeconds: num(0, 3600, true).default(60),
+    /** Requested → launched (the provider accepting the launch); bootTimeoutSeconds then counts launched → booted. */
+    launchTimeoutSeconds: num(0, 3600, true).default(60),
     maxUploadBytes: int(1).default(15 * 1024 * 1024),
     maxFiles: int(1, 1000).default(20),
     maxPixels: int(1).default(40_000_000),
@@ -295,6 +297,11 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     config.bootTimeoutSeconds = awsBootTimeoutSeconds;
     notes.push(`bootTimeoutSeconds ${awsBootTimeoutSeconds} on aws (an EC2 boot can take minutes); set bootTimeoutSeconds to change it`);
   }
+  if (config.backend === 'aws' && sources.launchTimeoutSeconds === undefined) {
+    // RunInstances answers in seconds, but it is retried through throttling and the SDK's backoff.
+    config.launchTimeoutSeconds = awsLaunchTimeoutSeconds;
+    notes.push(`launchTimeoutSeconds ${awsLaunchTimeoutSeconds} on aws; set launchTimeoutSeconds to change it`);
+  }
   if (config.backend === 'aws' && sources.idleSeconds === undefined) {
     // Chosen with the simulator (README, Simulating the fleet): for 30–90 s EC2 boots a fixed 60 s
     // keeps each idle gap's waste within 2× of the best choice; `auto` takes the median of the last
@@ -308,6 +315,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 
 /** The boot timeout on AWS unless configured: EC2 boots take minutes, not seconds. */
 export const awsBootTimeoutSeconds = 600;
+/** The AWS default of launchTimeoutSeconds (requested → launched). */
+export const awsLaunchTimeoutSeconds = 180;
 /** The idle time on AWS unless configured (see the README's simulator section for why 60 s, fixed). */
 export const awsIdleSeconds = 60;
 

@@ -48,6 +48,8 @@ export function createAwsClients(settings: Pick<AwsSettings, 'region' | 'endpoin
 }
 
 const repairEveryMs = 60_000;
+/** Catch-ups between two count reconciles (60 × 1 min). */
+const reconcileEvery = 60;
 
 /** Builds every port on AWS; same shape as the embedded runtime. */
 export async function createAwsRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
@@ -67,8 +69,21 @@ export async function createAwsRuntime(config: Config, options: RuntimeOptions):
         },
         (error: unknown) => console.warn(`facefleet: read-model catch-up failed: ${error instanceof Error ? error.message : String(error)}`),
       );
-    void repair();
-    repairTimer = setInterval(() => void repair(), repairEveryMs);
+    // Counts are recounted from the rows rarely (the recount costs a COUNT query per state shard,
+    // growing with the history): at start and then every `reconcileEvery` catch-ups (hourly).
+    const reconcile = () =>
+      store.reconcileCounts().then(
+        (report) => {
+          for (const fix of report.corrected) console.warn(`facefleet: count of ${fix.shard} corrected from ${fix.stored} to ${fix.counted}`);
+        },
+        (error: unknown) => console.warn(`facefleet: count reconcile failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    let catchUps = 0;
+    void repair().then(reconcile);
+    repairTimer = setInterval(() => {
+      catchUps += 1;
+      void repair().then(() => (catchUps % reconcileEvery === 0 ? reconcile() : undefined));
+    }, repairEveryMs);
     repairTimer.unref();
   }
 

@@ -116,6 +116,7 @@ export async function startFacefleet(config: Config, options: StartOptions = {})
       terminateGraceSeconds: config.terminateGraceSeconds,
       heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
       bootTimeoutSeconds: config.bootTimeoutSeconds,
+      launchTimeoutSeconds: config.launchTimeoutSeconds,
       tickMs: config.supervisorTickMs,
       emptyPollsToIdle: config.emptyPollsToIdle,
       idle: idlePolicy(config),

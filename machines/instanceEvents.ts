@@ -25,7 +25,8 @@ export const instanceEventSchemas = {
   /** Compute accepted the launch: `providerId` is the process or EC2 instance id. */
   InstanceLaunched: z.object({ providerId: z.string().min(1), backend: z.string().min(1) }),
   /** Compute refused the launch (capacity, permissions…). */
-  InstanceLaunchFailed: z.object({ reason: z.string().max(2000) }),
+  /** `backoffMs`: how long the supervisor launches nothing after this failure (full-jitter backoff). */
+  InstanceLaunchFailed: z.object({ reason: z.string().max(2000), backoffMs: z.number().int().min(0).optional() }),
   /** The worker loaded its model and starts polling. */
   InstanceBooted: z.object({
     providerId: z.string().min(1).optional(),

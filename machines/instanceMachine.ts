@@ -28,6 +28,8 @@ export interface InstanceContext {
   currentJobId: string | null;
   modelLoadMs: number | null;
   requestedAt: string | null;
+  /** When the provider accepted the launch (InstanceLaunched): the boot phase starts here. */
+  launchedAt: string | null;
   bootedAt: string | null;
   lastHeartbeatAt: string | null;
   terminatingAt: string | null;
@@ -54,6 +56,7 @@ export const initialInstanceContext: InstanceContext = {
   currentJobId: null,
   modelLoadMs: null,
   requestedAt: null,
+  launchedAt: null,
   bootedAt: null,
   lastHeartbeatAt: null,
   terminatingAt: null,
@@ -107,7 +110,7 @@ export const instanceMachine = setup({
     }),
     recordLaunch: assign(({ event }) => {
       const d = (event as Ev<'InstanceLaunched'>).data;
-      return { providerId: d.providerId, backend: d.backend };
+      return { providerId: d.providerId, backend: d.backend, launchedAt: event.at };
     }),
     recordLaunchFailure: assign(({ event }) => ({
       error: (event as Ev<'InstanceLaunchFailed'>).data.reason,

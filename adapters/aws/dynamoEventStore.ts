@@ -16,9 +16,16 @@
  * after the row is written, and `repairReadModels()` folds every stream still marked and rewrites
  * its row. Events stay the truth; the row is always a fold of them.
  *
- * Lists, counts and the change feed read global secondary indexes, which DynamoDB updates
- * asynchronously (usually well under a second): right after an append they may lag; `get` is
- * strongly consistent.
+ * Lists and the change feed read global secondary indexes, which DynamoDB updates asynchronously
+ * (usually well under a second): right after an append they may lag; `get` and `counts` are
+ * strongly consistent. Index partition keys carry a shard (hash of the id), so no index partition
+ * takes every write; readers query every shard and merge.
+ *
+ * Counts: per-state count items, one per (kind, state, shard), a partition per kind and shard, so
+ * `counts()` is one small Query per shard whatever the history. The row write is a compare-and-set on the
+ * stored row's seq, so its writer knows the state it replaced and moves the count (ADD -1 / +1);
+ * without transactions the move is a separate write — what can drift and how `reconcileCounts`
+ * repairs it is in docs/aws.md.
  *
  * Change feed: a row's change position is the writer's clock (µs) when it wrote the row — no shared
  * counter, so no hot item. The index may show a row later than a row written after it, so a
@@ -49,8 +56,24 @@ import {
 } from '../../machines/index.ts';
 import type { EventStore, Page } from '../ports.ts';
 import { callAws, hasCode, type RetryOptions } from './awsErrors.ts';
-import { indexNames } from './dynamo/schema.ts';
-import { commitItem, eventsFromCommit, listSortKey, N, num, rowFromItem, S, viewItem, viewKey, type Item } from './dynamo/items.ts';
+import { allShards, indexNames, shardOf } from './dynamo/schema.ts';
+import {
+  byKindKey,
+  byStateKey,
+  changesKey,
+  commitItem,
+  countKey,
+  countPartition,
+  eventsFromCommit,
+  listSortKey,
+  N,
+  num,
+  rowFromItem,
+  S,
+  viewItem,
+  viewKey,
+  type Item,
+} from './dynamo/items.ts';
 
 export interface DynamoEventStoreOptions {
   client?: DynamoDBClient;
@@ -65,8 +88,20 @@ export interface DynamoEventStoreOptions {
    * index's visibility lag plus the clock skew between writers (default 3000; see docs/aws.md).
    */
   feedOverlapMs?: number;
+  /**
+   * reconcileCounts leaves a count shard alone when a move landed on it less than this long ago (ms):
+   * the byState index may not show that row yet (default 10000; above the index's visibility lag).
+   */
+  countQuietMs?: number;
   /** Told when a read-model write failed after its events were stored (repair will fix the row). */
   onReadModelError?: (stream: string, error: unknown) => void;
+}
+
+export interface CountsReport {
+  /** Count shards looked at. */
+  checked: number;
+  /** Count shards whose value was corrected: `kind#state#shard` → (stored, counted). */
+  corrected: Array<{ shard: string; stored: number; counted: number }>;
 }
 
 export interface RepairReport {
@@ -86,6 +121,13 @@ export interface DynamoEventStore extends EventStore {
    * at any time, beside live appends. `olderThanMs` skips appends younger than that (default 0).
    */
   repairReadModels(options?: { olderThanMs?: number }): Promise<RepairReport>;
+  /**
+   * Recounts every state's shards from the byState index (a COUNT query per shard: its cost grows
+   * with the history, so it runs rarely) and corrects a count shard that drifted (see docs/aws.md:
+   * a process that died between a row write and its count move, or a count move retried after
+   * another move on the same shard). A shard that moved while it was being recounted is left alone.
+   */
+  reconcileCounts(): Promise<CountsReport>;
 }
 
 const statesOf: Record<StreamKind, readonly string[]> = { job: jobStates, instance: instanceStates };
@@ -210,28 +252,84 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
     return out.Item?.appendId?.S === appendId;
   }
 
-  /** Puts a row unless the stored one is as new or newer; true when it was written. */
+  /** The stored row's seq and state (consistent read), or undefined when it has none yet. */
+  async function storedRow(kind: StreamKind, id: string): Promise<{ seq: number; state: string; wid?: string } | undefined> {
+    const out = await call('GetItem', () =>
+      client.send(
+        new GetItemCommand({ TableName, Key: viewKey(kind, id), ConsistentRead: true, ProjectionExpression: '#seq, #state, wid', ExpressionAttributeNames: { '#seq': 'seq', '#state': 'state' } }),
+      ),
+    );
+    const item = out.Item as Item | undefined;
+    return item ? { seq: num(item, 'seq'), state: item.state?.S ?? '', ...(item.wid?.S ? { wid: item.wid.S } : {}) } : undefined;
+  }
+
+  /**
+   * Puts a row unless the stored one is as new or newer; true when it was written. The put is a
+   * compare-and-set on the stored row's seq, so row versions are written one after another and the
+   * writer of each knows the state it replaced: it moves the count from that state to the new one.
+   */
   async function putViewForward(row: ReadModelRow): Promise<boolean> {
-    try {
+    const writeId = randomUUID();
+    for (;;) {
+      const before = await storedRow(row.kind, row.id);
+      if (before && before.seq >= row.seq) return false;
+      try {
+        await call(
+          'PutItem',
+          () =>
+            client.send(
+              new PutItemCommand({
+                TableName,
+                Item: viewItem(row, changeClock.next(), writeId),
+                ConditionExpression: before ? '#seq = :seq' : 'attribute_not_exists(pk)',
+                ...(before ? { ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': N(before.seq) } } : {}),
+              }),
+            ),
+          isConditionFailure,
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // Our own put whose answer was lost (then `before` is what it replaced), or another writer's: look again.
+        if ((await storedRow(row.kind, row.id))?.wid !== writeId) continue;
+      }
+      await moveCount(row, before?.state);
+      return true;
+    }
+  }
+
+  const stateIndex = (kind: StreamKind, state: string) => statesOf[kind].indexOf(state);
+
+  /**
+   * Moves one row's count from `from` to its new state: ADD -1 / +1 on the two shard items. Each
+   * update names its move (`stream#seq`), so a retry whose answer was lost and that finds its own
+   * move as the shard's last one is not counted twice.
+   */
+  async function moveCount(row: ReadModelRow, from: string | undefined): Promise<void> {
+    if (from === row.state) return;
+    const shard = shardOf(row.id);
+    const move = `${row.stream}#${row.seq}`;
+    const add = async (state: string, delta: number) => {
+      const index = stateIndex(row.kind, state);
+      if (index < 0) return; // not a state of this kind: nothing counts it
       await call(
-        'PutItem',
+        'UpdateItem',
         () =>
           client.send(
-            new PutItemCommand({
+            new UpdateItemCommand({
               TableName,
-              Item: viewItem(row, changeClock.next()),
-              ConditionExpression: 'attribute_not_exists(pk) OR #seq < :seq',
-              ExpressionAttributeNames: { '#seq': 'seq' },
-              ExpressionAttributeValues: { ':seq': N(row.seq) },
+              Key: countKey(row.kind, index, shard),
+              UpdateExpression: 'ADD n :d SET #state = :state, mv = :mv, mt = :mt',
+              ConditionExpression: 'attribute_not_exists(mv) OR mv <> :mv',
+              ExpressionAttributeNames: { '#state': 'state' },
+              ExpressionAttributeValues: { ':d': N(delta), ':state': S(state), ':mv': S(move), ':mt': N(now()) },
             }),
           ),
         isConditionFailure,
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false; // a newer row is already there (or our own retried write)
-      throw error;
-    }
+      ).catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error; // our own move, already applied
+      });
+    };
+    await Promise.all([...(from === undefined ? [] : [add(from, -1)]), add(row.state, 1)]);
   }
 
   async function clearPending(stream: string, firstSeq: number): Promise<void> {
@@ -277,13 +375,11 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
       next: () => (last = Math.max(now() * 1000, last + 1)),
     };
   })();
+  const countQuietMs = Math.max(0, options.countQuietMs ?? 10_000);
   const overlapUnits = Math.max(0, options.feedOverlapMs ?? 3000) * 1000;
 
-  /**
-   * The change index's items after `low`, oldest first, until `accept` has taken `want` of them
-   * (every item when no `accept`); returns the items read up to that point.
-   */
-  async function feedItemsAfter(low: number, want: number, accept: (item: Item) => boolean = () => true): Promise<Item[]> {
+  /** One shard of the change index after `low`, oldest first, until `isNew` has accepted `want` of them. */
+  async function feedShardAfter(shard: number, low: number, want: number, isNew: (item: Item) => boolean): Promise<Item[]> {
     const scanned: Item[] = [];
     let taken = 0;
     let ExclusiveStartKey: Item | undefined;
@@ -294,7 +390,7 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
             TableName,
             IndexName: indexNames.changes,
             KeyConditionExpression: 'chpk = :pk AND chsk > :after',
-            ExpressionAttributeValues: { ':pk': S('changes'), ':after': N(low) },
+            ExpressionAttributeValues: { ':pk': S(changesKey(shard)), ':after': N(low) },
             ScanIndexForward: true,
             Limit: Number.isFinite(want) ? Math.min(1000, want * 2) : 1000,
             ExclusiveStartKey,
@@ -303,11 +399,51 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
       );
       for (const item of (out.Items ?? []) as Item[]) {
         scanned.push(item);
-        if (accept(item) && ++taken >= want) return scanned;
+        if (isNew(item) && ++taken >= want) return scanned;
       }
       ExclusiveStartKey = out.LastEvaluatedKey as Item | undefined;
     } while (ExclusiveStartKey);
     return scanned;
+  }
+
+  /**
+   * The change index's items after `low`, oldest first across every shard, until `isNew` has
+   * accepted `want` of them. Each shard is read up to its own `want` new items, so the first `want`
+   * new items of the merge are all there, and everything read before the last one taken is too.
+   */
+  async function feedItemsAfter(low: number, want: number, isNew: (item: Item) => boolean = () => true): Promise<Item[]> {
+    const merged = (await Promise.all(allShards.map((shard) => feedShardAfter(shard, low, want, isNew))))
+      .flat()
+      .sort((a, b) => num(a, 'chsk') - num(b, 'chsk'));
+    if (!Number.isFinite(want)) return merged;
+    let taken = 0;
+    for (let i = 0; i < merged.length; i += 1) {
+      if (isNew(merged[i]!) && ++taken >= want) return merged.slice(0, i + 1);
+    }
+    return merged;
+  }
+
+  /** How many rows one byState partition holds (a COUNT query, paged). */
+  async function countIndex(partition: string): Promise<number> {
+    let count = 0;
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const out = await call('Query', () =>
+        client.send(
+          new QueryCommand({
+            TableName,
+            IndexName: indexNames.byState,
+            KeyConditionExpression: 'gsi1pk = :pk',
+            ExpressionAttributeValues: { ':pk': S(partition) },
+            Select: 'COUNT',
+            ExclusiveStartKey,
+          }),
+        ),
+      );
+      count += out.Count ?? 0;
+      ExclusiveStartKey = out.LastEvaluatedKey as Item | undefined;
+    } while (ExclusiveStartKey);
+    return count;
   }
 
   return {
@@ -369,8 +505,10 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
       const states = query.state === undefined ? undefined : Array.isArray(query.state) ? [...new Set(query.state)] : [query.state];
       const batches =
         states === undefined
-          ? [await queryPartition(indexNames.byKind, 'gsi2pk', 'gsi2sk', query.kind, below, limit + 1)]
-          : await Promise.all(states.map((state) => queryPartition(indexNames.byState, 'gsi1pk', 'gsi1sk', `${query.kind}#${state}`, below, limit + 1)));
+          ? await Promise.all(allShards.map((shard) => queryPartition(indexNames.byKind, 'gsi2pk', 'gsi2sk', byKindKey(query.kind, shard), below, limit + 1)))
+          : await Promise.all(
+              states.flatMap((state) => allShards.map((shard) => queryPartition(indexNames.byState, 'gsi1pk', 'gsi1sk', byStateKey(query.kind, state, shard), below, limit + 1))),
+            );
       // Merge the partitions newest first; the next page continues below the last row returned.
       const rows = batches
         .flat()
@@ -382,33 +520,19 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
     },
 
     async counts(kind, states) {
-      // Counted from the byState index rather than kept in a counter item: always exact (a counter
-      // updated after the row would drift when a process dies between the two writes), no extra
-      // write per append, and the few states of a kind make it a handful of small queries.
-      const entries = await Promise.all(
-        statesOf[kind].filter((state) => !states || states.includes(state)).map(async (state) => {
-          let count = 0;
-          let ExclusiveStartKey: Item | undefined;
-          do {
-            const out = await call('Query', () =>
-              client.send(
-                new QueryCommand({
-                  TableName,
-                  IndexName: indexNames.byState,
-                  KeyConditionExpression: 'gsi1pk = :pk',
-                  ExpressionAttributeValues: { ':pk': S(`${kind}#${state}`) },
-                  Select: 'COUNT',
-                  ExclusiveStartKey,
-                }),
-              ),
-            );
-            count += out.Count ?? 0;
-            ExclusiveStartKey = out.LastEvaluatedKey as Item | undefined;
-          } while (ExclusiveStartKey);
-          return [state, count] as const;
-        }),
+      // One consistent Query per shard, each of a few small items (one per state): the cost is the
+      // same whatever the history (the rows are never read).
+      const totals = new Map<string, number>();
+      const shards = await Promise.all(
+        allShards.map((shard) => queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(countPartition(kind, shard)) }, ConsistentRead: true })),
       );
-      return Object.fromEntries(entries.filter(([, count]) => count > 0));
+      for (const item of shards.flat()) {
+        const state = item.state?.S;
+        if (state !== undefined) totals.set(state, (totals.get(state) ?? 0) + num(item, 'n'));
+      }
+      return Object.fromEntries(
+        statesOf[kind].filter((state) => (!states || states.includes(state)) && (totals.get(state) ?? 0) > 0).map((state) => [state, totals.get(state) ?? 0] as const),
+      );
     },
 
     async changes(cursor, limit = 100) {
@@ -422,13 +546,9 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
       }
       const { low, seen } = decodeFeedCursor(cursor);
       const seenSet = new Set(seen);
-      const rows: ReadModelRow[] = [];
-      const scanned = await feedItemsAfter(low, want, (item) => {
-        const row = rowFromItem(item);
-        if (seenSet.has(feedKey(row))) return false;
-        rows.push(row);
-        return true;
-      });
+      const isNew = (item: Item) => !seenSet.has(feedKey(rowFromItem(item)));
+      const scanned = await feedItemsAfter(low, want, isNew);
+      const rows = scanned.filter(isNew).map(rowFromItem);
       // Rows written before `readAt - overlap` were visible when this read began, so everything up to
       // there was returned now or before; when the read stopped at the limit, only up to where it got.
       const reachedEnd = rows.length < want;
@@ -459,6 +579,49 @@ export function createDynamoEventStore(options: DynamoEventStoreOptions): Dynamo
           await clearPending(stream, Number(firstSeq));
         } catch (error) {
           report.failed.push({ stream, reason: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      return report;
+    },
+
+    async reconcileCounts() {
+      const report: CountsReport = { checked: 0, corrected: [] };
+      for (const kind of Object.keys(statesOf) as StreamKind[]) {
+        for (const [index, state] of statesOf[kind].entries()) {
+          for (const shard of allShards) {
+            report.checked += 1;
+            const Key = countKey(kind, index, shard);
+            const stored = async () => {
+              const out = await call('GetItem', () => client.send(new GetItemCommand({ TableName, Key, ConsistentRead: true })));
+              const item = out.Item as Item | undefined;
+              return { n: item?.n?.N === undefined ? 0 : Number(item.n.N), mv: item?.mv?.S, mt: item?.mt?.N === undefined ? 0 : Number(item.mt.N) };
+            };
+            const seen = await stored();
+            if (now() - seen.mt < countQuietMs) continue; // a recent move's row may not be in the index yet
+            const counted = await countIndex(byStateKey(kind, state, shard));
+            if (counted === seen.n) continue;
+            // Only when no move landed on this shard since it was read (its last move is unchanged).
+            try {
+              await call(
+                'UpdateItem',
+                () =>
+                  client.send(
+                    new UpdateItemCommand({
+                      TableName,
+                      Key,
+                      UpdateExpression: 'SET n = :n, #state = :state, mv = :mv, mt = :mt',
+                      ConditionExpression: seen.mv === undefined ? 'attribute_not_exists(mv)' : 'mv = :old',
+                      ExpressionAttributeNames: { '#state': 'state' },
+                      ExpressionAttributeValues: { ':n': N(counted), ':state': S(state), ':mv': S(`reconcile#${randomUUID()}`), ':mt': N(now()), ...(seen.mv === undefined ? {} : { ':old': S(seen.mv) }) },
+                    }),
+                  ),
+                isConditionFailure,
+              );
+              report.corrected.push({ shard: `${kind}#${state}#${shard}`, stored: seen.n, counted });
+            } catch (error) {
+              if (!isConditionFailure(error)) throw error;
+            }
+          }
         }
       }
       return report;

@@ -8,8 +8,9 @@
  *   the instances in `capacityInstanceStates` (requested through idle; terminating ones are on their way out);
  * - scale-in is self-termination only: a busy (or any healthy) worker is never killed to scale in;
  * - verify: terminating past the grace period and still running, or terminated while its process
- *   still runs → force; no heartbeat for heartbeatTimeoutSeconds (no boot for bootTimeoutSeconds)
- *   → lost, then force; a process that exited while its stream says alive → lost{process-exited}
+ *   still runs → force; no heartbeat for heartbeatTimeoutSeconds → lost, then force; the boot is
+ *   timed per phase: requested → launched within launchTimeoutSeconds, launched → booted within
+ *   bootTimeoutSeconds (an EC2 launch answers in seconds, its boot takes minutes) → lost, then force; a process that exited while its stream says alive → lost{process-exited}
  *   and terminated{supervisor};
  * - every dead-lettered message fails its job (dead-letter) and is deleted.
  */
@@ -23,6 +24,8 @@ export interface InstanceView {
   providerId: string | null;
   currentJobId: string | null;
   requestedAt: string | null;
+  /** When the launch was accepted (absent in views made before launches were timed by phase). */
+  launchedAt?: string | null;
   bootedAt: string | null;
   lastHeartbeatAt: string | null;
   terminatingAt: string | null;
@@ -42,7 +45,10 @@ export interface SupervisorSettings {
   jobsPerInstance: number;
   terminateGraceSeconds: number;
   heartbeatTimeoutSeconds: number;
+  /** Launched → booted (before InstanceLaunched is known: requested → booted). */
   bootTimeoutSeconds: number;
+  /** Requested → launched (the provider's answer to the launch); default bootTimeoutSeconds. */
+  launchTimeoutSeconds?: number;
 }
 
 export interface Observation {
@@ -123,9 +129,13 @@ function verifyCommands(instance: InstanceView, process: DescribedInstance | und
   switch (state) {
     case 'requested':
     case 'booting': {
-      // Launched and gone before it booted, or never booted in time.
+      // Launched and gone before it booted, or not launched / not booted in time (each phase its own limit).
       if (exited) return [lost(instanceId, 'process-exited', null, exitCode), { type: 'RecordExit', instanceId, exitCode }];
-      if (olderThan(now, instance.requestedAt, settings.bootTimeoutSeconds)) {
+      const late =
+        state === 'requested'
+          ? olderThan(now, instance.requestedAt, settings.launchTimeoutSeconds ?? settings.bootTimeoutSeconds)
+          : olderThan(now, instance.launchedAt ?? instance.requestedAt, settings.bootTimeoutSeconds);
+      if (late) {
         return [lost(instanceId, 'boot-timeout', null, exitCode), ...force(instanceId, providerId, running, 'lost')];
       }
       return none;

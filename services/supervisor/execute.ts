@@ -21,6 +21,8 @@ export interface ExecuteDeps {
   /** What each new instance is told on InstanceRequested (its idle time is decided per launch). */
   requestSettings: () => { emptyPollsToIdle: number; idleSeconds: number };
   log: (line: string) => void;
+  /** Told of a failed launch before it is recorded; answers the backoff it set (ms), recorded on InstanceLaunchFailed. */
+  launchFailed?: (failure: string) => number;
 }
 
 /** Appends `event` to the stream if the machine takes it now; resolves to whether it was written. */
@@ -33,6 +35,8 @@ export async function recordIfAllowed(store: EventStore, stream: string, event: 
 export interface ExecuteOutcome {
   /** Why the launch failed (some or all instances did not launch). */
   launchFailure?: string;
+  /** True when `launchFailed` was told already (the backoff is set). */
+  backedOff?: boolean;
 }
 
 export async function execute(deps: ExecuteDeps, command: Command): Promise<ExecuteOutcome | void> {
@@ -111,15 +115,21 @@ async function launch(deps: ExecuteDeps, n: number, backlog: number): Promise<Ex
     failure = error instanceof Error ? error.message : String(error);
   }
   const byId = new Map(launched.map((l) => [l.instanceId, l.providerId]));
+  const launchFailure = launched.length < n ? failure || 'compute did not launch every instance' : undefined;
+  const backoffMs = launchFailure === undefined ? undefined : deps.launchFailed?.(launchFailure);
   for (const instanceId of ids) {
     const stream = streamName('instance', instanceId);
     const providerId = byId.get(instanceId);
     // The worker may have booted already (it records its provider id too): then Launched is skipped.
     const event: NewEvent = providerId
       ? { type: 'InstanceLaunched', at: isoNow(clock), data: { providerId, backend: deps.compute.backend } satisfies InstanceEventData<'InstanceLaunched'> }
-      : { type: 'InstanceLaunchFailed', at: isoNow(clock), data: { reason: (failure || 'compute did not launch it').slice(0, 2000) } };
+      : {
+          type: 'InstanceLaunchFailed',
+          at: isoNow(clock),
+          data: { reason: (failure || 'compute did not launch it').slice(0, 2000), ...(backoffMs === undefined ? {} : { backoffMs }) } satisfies InstanceEventData<'InstanceLaunchFailed'>,
+        };
     await recordIfAllowed(store, stream, event);
   }
   deps.log(`launched ${launched.length} of ${n} instance(s) for a backlog of ${backlog}${failure ? ` (launch failed: ${failure})` : ''}`);
-  return launched.length < n ? { launchFailure: failure || 'compute did not launch every instance' } : {};
+  return launchFailure === undefined ? {} : { launchFailure, backedOff: backoffMs !== undefined };
 }

@@ -43,6 +43,7 @@ export function toInstanceView(row: ReadModelRow): InstanceView {
     providerId: str(c.providerId),
     currentJobId: str(c.currentJobId),
     requestedAt: str(c.requestedAt),
+    launchedAt: str(c.launchedAt),
     bootedAt: str(c.bootedAt),
     lastHeartbeatAt: str(c.lastHeartbeatAt),
     terminatingAt: str(c.terminatingAt),

@@ -66,6 +66,7 @@ export class Supervisor {
       bootEnv: deps.bootEnv,
       requestSettings: () => ({ emptyPollsToIdle: deps.settings.emptyPollsToIdle, idleSeconds: this.idleSeconds() }),
       log: this.log,
+      launchFailed: (failure) => this.afterLaunch(failure),
     };
   }
 
@@ -130,7 +131,8 @@ export class Supervisor {
       for (const command of commands) {
         try {
           const outcome = await execute(this.executeDeps, command);
-          if (command.type === 'LaunchInstances') this.afterLaunch(outcome?.launchFailure);
+          // A failure was told (and its backoff recorded) before its events were written.
+          if (command.type === 'LaunchInstances' && !outcome?.backedOff) this.afterLaunch(outcome?.launchFailure);
           this.deps.onCommand?.(command);
         } catch (error) {
           if (command.type === 'LaunchInstances') this.afterLaunch(describe(error));
@@ -147,11 +149,11 @@ export class Supervisor {
   }
 
   /** Counts failed launches and holds the next launch back (full jitter); a launch that worked resets it. */
-  private afterLaunch(failure: string | undefined): void {
+  private afterLaunch(failure: string | undefined): number {
     if (failure === undefined) {
       this.launchFailures = 0;
       this.launchBlockedUntil = 0;
-      return;
+      return 0;
     }
     this.launchFailures += 1;
     const { baseMs, maxMs } = this.deps.launchBackoff ?? { baseMs: 1000, maxMs: 60_000 };
@@ -159,6 +161,7 @@ export class Supervisor {
     const waitMs = Math.round((this.deps.random ?? Math.random)() * ceiling);
     this.launchBlockedUntil = this.deps.clock.now().getTime() + waitMs;
     this.log(`launch failed ${this.launchFailures} time(s) in a row (${failure}): no launch for ${(waitMs / 1000).toFixed(1)} s`);
+    return waitMs;
   }
 
   private summarise(o: Observation, commands: Command[]): void {

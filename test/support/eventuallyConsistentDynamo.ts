@@ -25,11 +25,23 @@ export function eventuallyConsistent(client: DynamoDBClient, options: { maxLagMs
   const send = client.send.bind(client) as (command: unknown, ...rest: unknown[]) => Promise<unknown>;
   const wrapped = Object.create(client) as DynamoDBClient;
   wrapped.send = (async (command: unknown, ...rest: unknown[]) => {
-    const result = await send(command, ...rest);
-    if (command instanceof PutItemCommand) {
-      const pk = command.input.Item?.pk?.S;
-      const seq = command.input.Item?.seq?.N;
-      if (pk?.startsWith('view#') && seq !== undefined) showsAt.set(pk, { seq, at: Date.now() + random() * options.maxLagMs });
+    // The lag is set before the write goes out: a query answered while the put is in flight must not
+    // see the row and then lose it again (an index never takes back what it showed).
+    const pk = command instanceof PutItemCommand ? command.input.Item?.pk?.S : undefined;
+    const seq = command instanceof PutItemCommand ? command.input.Item?.seq?.N : undefined;
+    const isRow = pk !== undefined && pk.startsWith('view#') && seq !== undefined;
+    const previous = isRow ? showsAt.get(pk) : undefined;
+    if (isRow) showsAt.set(pk, { seq, at: Date.now() + random() * options.maxLagMs });
+    let result: unknown;
+    try {
+      result = await send(command, ...rest);
+    } catch (error) {
+      // A put that failed wrote nothing: what was hidden before stays as it was.
+      if (isRow && showsAt.get(pk)?.seq === seq) {
+        if (previous) showsAt.set(pk, previous);
+        else showsAt.delete(pk);
+      }
+      throw error;
     }
     if (command instanceof QueryCommand && command.input.IndexName) {
       const out = result as { Items?: Array<Record<string, { S?: string; N?: string }>> };

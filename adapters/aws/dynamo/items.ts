@@ -4,6 +4,7 @@
  * back exactly as they went in).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { shardOf } from './schema.ts';
 import type { NewEvent, ReadModelRow, StoredEvent, StreamKind } from '../../../machines/index.ts';
 
 export type Item = Record<string, AttributeValue>;
@@ -33,9 +34,29 @@ export function listSortKey(row: Pick<ReadModelRow, 'createdAt' | 'id'>): string
   return `${row.createdAt}#${row.id}`;
 }
 
-/** The item of a read model row, with its index keys and change seq. */
-export function viewItem(row: ReadModelRow, changeSeq: number): Item {
+/** The partition key of a state's shard in the byState index. */
+export const byStateKey = (kind: StreamKind, state: string, shard: number) => `${kind}#${state}#${shard}`;
+/** The partition key of a shard in the byKind index. */
+export const byKindKey = (kind: StreamKind, shard: number) => `${kind}#${shard}`;
+/** The partition key of a shard in the changes index. */
+export const changesKey = (shard: number) => `changes#${shard}`;
+
+/** The partition of one count shard of a kind: its items are that shard's count per state. */
+export const countPartition = (kind: StreamKind, shard: number) => `count#${kind}#${shard}`;
+
+/** The key of a count item: a partition per kind and shard (no partition takes every count move), an item per state. */
+export function countKey(kind: StreamKind, stateIndex: number, shard: number): Item {
+  return { pk: S(countPartition(kind, shard)), sk: N(stateIndex) };
+}
+
+/**
+ * The item of a read model row, with its index keys and change seq; `writeId` names the write, so a
+ * retried put whose answer was lost recognises its own row.
+ */
+export function viewItem(row: ReadModelRow, changeSeq: number, writeId?: string): Item {
+  const shard = shardOf(row.id);
   return {
+    ...(writeId ? { wid: S(writeId) } : {}),
     ...viewKey(row.kind, row.id),
     kind: S(row.kind),
     id: S(row.id),
@@ -45,11 +66,11 @@ export function viewItem(row: ReadModelRow, changeSeq: number): Item {
     createdAt: S(row.createdAt),
     updatedAt: S(row.updatedAt),
     context: S(JSON.stringify(row.context)),
-    gsi1pk: S(`${row.kind}#${row.state}`),
+    gsi1pk: S(byStateKey(row.kind, row.state, shard)),
     gsi1sk: S(listSortKey(row)),
-    gsi2pk: S(row.kind),
+    gsi2pk: S(byKindKey(row.kind, shard)),
     gsi2sk: S(listSortKey(row)),
-    chpk: S('changes'),
+    chpk: S(changesKey(shard)),
     chsk: N(changeSeq),
   };
 }

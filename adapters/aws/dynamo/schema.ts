@@ -6,16 +6,37 @@
  * |-------------|----------------------|-----------|---------------------------------------------------|
  * | commit      | `job-…`/`instance-…` | first seq | the events of one append (`last`, `events` JSON)  |
  * | read model  | `view#<kind>#<id>`   | 0         | the row (`state`, `seq`, `context` JSON, …)       |
+| count       | `count#<kind>#<shard>` | state index | `n`: rows of that kind in `state` whose id falls in that shard |
  *
  * Indexes (all sparse: an item appears only when it has the index's key attributes):
- * - `byState` (`gsi1pk` = `<kind>#<state>`, `gsi1sk` = `<createdAt>#<id>`): list by state, counts;
- * - `byKind`  (`gsi2pk` = `<kind>`,         `gsi2sk` = `<createdAt>#<id>`): list of a kind;
- * - `changes` (`chpk` = `changes`,          `chsk` = change position, a number: the writer's clock in
+ * - `byState` (`gsi1pk` = `<kind>#<state>#<shard>`, `gsi1sk` = `<createdAt>#<id>`): list by state;
+ * - `byKind`  (`gsi2pk` = `<kind>#<shard>`,         `gsi2sk` = `<createdAt>#<id>`): list of a kind;
+ * - `changes` (`chpk` = `changes#<shard>`,          `chsk` = change position, a number: the writer's clock in
  *   µs when the row was written, no shared counter): the change feed, read with an overlap window;
+ *
+ * `<shard>` = hash(id) % `indexShards`: no index partition takes every write (a GSI partition key
+ * shared by every row is a hot key); readers query each shard and merge by sort key. The shard
+ * count is part of the data layout: changing it needs the rows rewritten.
  * - `pending` (`pendpk` = `pending`,        `pendsk` = `<written ms>#<stream>#<seq>`): commits whose
  *   read model may not be written yet (the marker is removed right after the read-model write).
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/** How many partitions each index key (and each state's counter) is spread over. */
+export const indexShards = 8;
+
+/** The shard of a row: FNV-1a of its id, modulo `indexShards` (stable across processes and versions). */
+export function shardOf(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i += 1) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % indexShards;
+}
+
+/** Every shard number, for readers that merge them. */
+export const allShards: readonly number[] = Array.from({ length: indexShards }, (_, i) => i);
 
 export const indexNames = {
   byState: 'byState',

@@ -26,7 +26,7 @@ the fleet; stopping \`supervisor\` leaves it to the standby.
 
 Keys: backend role supervisorLeaseSeconds host port dataDir cap jobsPerInstance emptyPollsToIdle idleSeconds idleFloorSeconds
 pollWaitSeconds visibilityTimeoutSeconds heartbeatSeconds maxReceives maxAttempts supervisorTickMs
-terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds maxUploadBytes maxFiles maxPixels durability
+terminateGraceSeconds heartbeatTimeoutSeconds bootTimeoutSeconds launchTimeoutSeconds maxUploadBytes maxFiles maxPixels durability
 detector threshold ambiguityMargin ambiguousLabel modelThreads classicTimeoutSeconds maxStreamClients
 maxStreamBufferedBytes submissionsPerClientPerMinute keepAliveSeconds apiKey corsOrigins allowedHosts logLevel
 aws{region,endpoints,names}

@@ -1,7 +1,7 @@
 /** Defaults that differ on AWS: an EC2 boot takes minutes, so the boot timeout does too unless configured. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { awsBootTimeoutSeconds, awsIdleSeconds, loadConfig } from '../../../app/config.ts';
+import { awsBootTimeoutSeconds, awsIdleSeconds, awsLaunchTimeoutSeconds, loadConfig } from '../../../app/config.ts';
 
 describe('the boot timeout per backend', () => {
   it('given the aws backend and no bootTimeoutSeconds, then it is minutes and the start-up print says why', () => {
@@ -17,6 +17,23 @@ describe('the boot timeout per backend', () => {
 
   it('given the embedded backend, then it stays 60 s (a process boots in about a second)', () => {
     assert.equal(loadConfig({ env: {}, flags: {} }).config.bootTimeoutSeconds, 60);
+  });
+});
+
+describe('the launch timeout (requested → launched) per backend', () => {
+  it('given the aws backend and no launchTimeoutSeconds, then it is minutes and the start-up print says so', () => {
+    const loaded = loadConfig({ env: {}, flags: { backend: 'aws' } });
+    assert.equal(loaded.config.launchTimeoutSeconds, awsLaunchTimeoutSeconds);
+    assert.ok(awsLaunchTimeoutSeconds >= 120);
+    assert.ok(loaded.notes.some((n) => /launchTimeoutSeconds 180 on aws/.test(n)));
+  });
+
+  it('given a configured launchTimeoutSeconds, then that value stands', () => {
+    assert.equal(loadConfig({ env: { FACEFLEET_LAUNCH_TIMEOUT_SECONDS: '30' }, flags: { backend: 'aws' } }).config.launchTimeoutSeconds, 30);
+  });
+
+  it('given the embedded backend, then it is 60 s', () => {
+    assert.equal(loadConfig({ env: {}, flags: {} }).config.launchTimeoutSeconds, 60);
   });
 });
 

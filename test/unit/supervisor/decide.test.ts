@@ -175,6 +175,42 @@ describe('given an instance whose heartbeat stopped', () => {
   });
 });
 
+describe('given boots timed per phase (requested → launched, launched → booted)', () => {
+  // As on AWS: the launch call answers within minutes at worst, the boot itself may take ten.
+  const phased = { ...settings, launchTimeoutSeconds: 180, bootTimeoutSeconds: 600 };
+  const lostAndForced = (id: string): Command[] => [
+    { type: 'MarkLost', instanceId: id, reason: 'boot-timeout', lastHeartbeatAt: null },
+    { type: 'ForceTerminate', instanceId: id, providerId: `p-${id}`, reason: 'lost' },
+  ];
+  it('launched 500 s ago, requested 700 s ago, not booted → still waiting (the boot phase counts from the launch)', () => {
+    given({ settings: phased, instances: [instance('a', 'booting', { requestedAt: iso(700), launchedAt: iso(500) })], processes: [running('a')] }).whenTick().then([]);
+  });
+  it('launched 601 s ago and not booted → lost (boot-timeout), then force', () => {
+    given({ settings: phased, instances: [instance('a', 'booting', { requestedAt: iso(620), launchedAt: iso(601) })], processes: [running('a')] })
+      .whenTick()
+      .then(lostAndForced('a'));
+  });
+  it('requested 181 s ago and still not launched → lost (boot-timeout), although the boot timeout is 600 s', () => {
+    given({ settings: phased, instances: [instance('a', 'requested', { requestedAt: iso(181), providerId: null })], processes: [] })
+      .whenTick()
+      .then([{ type: 'MarkLost', instanceId: 'a', reason: 'boot-timeout', lastHeartbeatAt: null }]);
+  });
+  it('requested 179 s ago and not launched yet → still waiting', () => {
+    given({ settings: phased, instances: [instance('a', 'requested', { requestedAt: iso(179), providerId: null })], processes: [] }).whenTick().then([]);
+  });
+  it('no launchTimeoutSeconds set → the launch phase has the boot timeout (the settings the simulator passes)', () => {
+    given({ instances: [instance('a', 'requested', { requestedAt: iso(59), providerId: null })], processes: [] }).whenTick().then([]);
+    given({ instances: [instance('a', 'requested', { requestedAt: iso(61), providerId: null })], processes: [] })
+      .whenTick()
+      .then([{ type: 'MarkLost', instanceId: 'a', reason: 'boot-timeout', lastHeartbeatAt: null }]);
+  });
+  it('a view without launchedAt (an older row) → the boot phase counts from the request, as before', () => {
+    given({ settings: phased, instances: [instance('a', 'booting', { requestedAt: iso(601) })], processes: [running('a')] })
+      .whenTick()
+      .then(lostAndForced('a'));
+  });
+});
+
 describe('given a process that exited while its stream says alive', () => {
   it('→ lost (process-exited) and terminated by the supervisor', () => {
     given({ instances: [instance('a', 'working')], processes: [running('a', 'exited', null)] })

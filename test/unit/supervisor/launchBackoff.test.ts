@@ -72,6 +72,7 @@ describe('given EC2 refusing every launch', () => {
     const events = await bench.store.read(`instance-${instanceId}`);
     const failed = events.find((e) => e.type === 'InstanceLaunchFailed');
     assert.match(String((failed?.data as { reason?: string } | undefined)?.reason), /InsufficientInstanceCapacity/);
+    assert.equal((failed?.data as { backoffMs?: number } | undefined)?.backoffMs, 60_000, 'the backoff is recorded with the reason');
     assert.match(logs.join('\n'), /launch failed 1 time\(s\) in a row .*no launch for 60\.0 s/);
 
     await supervisor.tick();
@@ -80,10 +81,12 @@ describe('given EC2 refusing every launch', () => {
   });
 
   it('when the backoff drew no wait, then the next tick launches again and the failures are counted', async () => {
-    const { compute, supervisor, logs } = await supervisorWith(0);
+    const { bench, compute, supervisor, logs } = await supervisorWith(0);
     await supervisor.tick();
     await supervisor.tick();
     assert.equal(compute.launches.length, 2, 'retried once the (zero) wait was over');
     assert.match(logs.join('\n'), /launch failed 2 time\(s\) in a row/);
+    const first = await bench.store.read(`instance-${compute.launches[0]!.instanceIds[0]}`);
+    assert.equal((first.find((e) => e.type === 'InstanceLaunchFailed')?.data as { backoffMs?: number } | undefined)?.backoffMs, 0);
   });
 });

@@ -99,6 +99,8 @@ function handledBy(kind, step, open) {
   if (kind === 'instance' && typeof d.jobId === 'string') parts.push(link('job', d.jobId, 'job '));
   if (typeof d.by === 'string') parts.push(h('span', {}, ` by ${d.by}`));
   if (typeof d.reason === 'string') parts.push(h('span', { class: 'muted' }, ` ${d.reason}`));
+  // A failed launch: how long the supervisor then launched nothing (its backoff).
+  if (typeof d.backoffMs === 'number') parts.push(h('span', { class: 'muted' }, ` · next launch in ${(d.backoffMs / 1000).toFixed(1)} s`));
   if (typeof d.outcome === 'string') parts.push(h('span', { class: 'muted' }, ` ${d.outcome}`));
   if (kind === 'job' && step.type === 'JobSubmitted') parts.push(h('span', { class: 'muted' }, 'web'));
   // A client's actions: retry, and redrive with the failure it leaves behind.
