@@ -64,7 +64,16 @@ describe('given a fresh facefleet with an empty gallery', { timeout: 150_000 }, 
       await card.locator('input[type=file]').setInputFiles(demoPhoto(photo));
       // The first enrolment loads the face model in the web process.
       await card.locator('.example img').waitFor({ timeout: 60_000 });
-      const loaded = await card.locator('.example img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0);
+      // The element comes before its bytes: wait for its load (or error) event, not a moment.
+      const loaded = await card.locator('.example img').evaluate(
+        (img: HTMLImageElement) =>
+          img.complete
+            ? img.naturalWidth > 0
+            : new Promise<boolean>((resolve) => {
+                img.addEventListener('load', () => resolve(img.naturalWidth > 0), { once: true });
+                img.addEventListener('error', () => resolve(false), { once: true });
+              }),
+      );
       assert.equal(loaded, true, `the face thumbnail of ${name} is an image`);
     }
     assert.equal(await page.locator('li.person').count(), people.length);
